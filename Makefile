@@ -1,0 +1,49 @@
+# gcma: build the patched kernel, the test module, and run things in the VM.
+#
+#   make run          main job: build everything, boot the VM, print GCMA status
+#   make test         all tests: host suites, VM boot tests, VM suites
+#   make module       build the out-of-tree module against KDIR
+#   make vm CMD='uname -a'   run a command inside the VM
+#
+# KDIR defaults to the project's cached kernel build; point it at any kernel
+# build directory with GCMA to build the module against that instead.
+
+GCMA_CACHE ?= /var/cache/gcma
+export GCMA_CACHE
+KDIR ?= $(GCMA_CACHE)/build/default
+CLI := node dist/lib/cli.js
+MODULE := kernel/module/gcma_test.ko
+FIXTURES := test/fixtures/warn-module
+
+.PHONY: all setup kernel module fixtures test run vm checkpatch clean
+
+all: module
+
+setup:
+	scripts/setup.sh
+
+kernel: setup
+	$(CLI) kernel build
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+fixtures:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(FIXTURES) modules
+
+test: kernel
+	$(MAKE) module fixtures
+	node dist/test/run.js
+
+run: kernel
+	$(MAKE) module
+	$(CLI) vm --module $(MODULE) -- node dist/lib/cli.js status
+
+vm: kernel
+	$(MAKE) module
+	$(CLI) vm -- $(CMD)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(FIXTURES) clean
+	rm -rf dist

@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+/**
+ * gcma command line.
+ *
+ *   gcma kernel build [--flavour NAME]      build (or reuse) the patched kernel
+ *   gcma vm [options] -- COMMAND [ARG...]   boot it under QEMU and run COMMAND
+ *   gcma status [--json]                    what this kernel has of GCMA
+ *
+ * Exit status: 0 success; 1 error; 2 usage; for `vm`, the guest command's
+ * own status, or 125 when the VM itself failed (no boot, timeout, kernel
+ * panic/oops/WARN).
+ */
+import { buildKernel, FLAVOURS } from './kernel/build';
+import { formatStatus, readStatus } from './status';
+import { runInVm, VmError, type VmRunOptions } from './vm/runner';
+
+export const EXIT_VM_FAILED = 125;
+
+class UsageError extends Error {}
+
+const USAGE = `usage:
+  gcma kernel build [--flavour ${Object.keys(FLAVOURS).join('|')}]
+  gcma vm [--memory MiB] [--cpus N] [--cmdline PARAM]... [--disk IMG]...
+          [--module KO]... [--results DIR] [--accel auto|kvm|tcg]
+          [--timeout SECONDS] [--flavour NAME] -- COMMAND [ARG...]
+  gcma status [--json]`;
+
+interface Parsed {
+  flags: Map<string, string[]>;
+  rest: string[];
+}
+
+/** --name value pairs up to `--`; everything after `--` is the command. */
+function parseFlags(argv: readonly string[], known: readonly string[], booleans: readonly string[] = []): Parsed {
+  const flags = new Map<string, string[]>();
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (!a.startsWith('--')) break;
+    const name = a.slice(2);
+    if (booleans.includes(name)) {
+      flags.set(name, ['true']);
+      continue;
+    }
+    if (!known.includes(name)) throw new UsageError(`unknown option ${a}`);
+    const value = argv[++i];
+    if (value === undefined) throw new UsageError(`${a} needs a value`);
+    flags.set(name, [...(flags.get(name) ?? []), value]);
+  }
+  return { flags, rest: argv.slice(i) };
+}
+
+function intFlag(p: Parsed, name: string): number | undefined {
+  const v = p.flags.get(name)?.at(-1);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} needs a positive integer, not '${v}'`);
+  return n;
+}
+
+async function vm(argv: readonly string[]): Promise<number> {
+  const p = parseFlags(argv, ['memory', 'cpus', 'cmdline', 'disk', 'module', 'results', 'accel', 'timeout', 'flavour']);
+  if (p.rest.length === 0) throw new UsageError('gcma vm needs a command after --');
+  const accel = p.flags.get('accel')?.at(-1) ?? 'auto';
+  if (accel !== 'auto' && accel !== 'kvm' && accel !== 'tcg') throw new UsageError(`--accel must be auto, kvm or tcg`);
+  const flavour = p.flags.get('flavour')?.at(-1);
+  const kernel = await buildKernel({ ...(flavour ? { flavour } : {}), log: (m) => console.error(m) });
+  const opts: VmRunOptions = {
+    bzImage: kernel.bzImage,
+    command: p.rest,
+    accel,
+    modules: p.flags.get('module') ?? [],
+    cmdline: p.flags.get('cmdline') ?? [],
+    disks: p.flags.get('disk') ?? [],
+  };
+  const memoryMiB = intFlag(p, 'memory');
+  const cpus = intFlag(p, 'cpus');
+  const timeout = intFlag(p, 'timeout');
+  const results = p.flags.get('results')?.at(-1);
+  if (memoryMiB) opts.memoryMiB = memoryMiB;
+  if (cpus) opts.cpus = cpus;
+  if (timeout) opts.timeoutMs = timeout * 1000;
+  if (results) opts.resultsDir = results;
+  try {
+    const r = await runInVm(opts);
+    console.error(`[vm] ${kernel.release} (${r.accel}): exit ${r.exitCode} in ${(r.durationMs / 1000).toFixed(1)}s; results ${r.resultsDir}`);
+    return r.exitCode;
+  } catch (err) {
+    if (err instanceof VmError) {
+      console.error(`gcma vm: ${err.message}`);
+      return EXIT_VM_FAILED;
+    }
+    throw err;
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'kernel': {
+      if (rest[0] !== 'build') throw new UsageError('gcma kernel: expected build');
+      const p = parseFlags(rest.slice(1), ['flavour']);
+      const flavour = p.flags.get('flavour')?.at(-1);
+      const k = await buildKernel(flavour ? { flavour } : {});
+      console.log(k.bzImage);
+      return 0;
+    }
+    case 'vm':
+      return vm(rest);
+    case 'status': {
+      const p = parseFlags(rest, [], ['json']);
+      const s = readStatus();
+      console.log(p.flags.has('json') ? JSON.stringify(s, null, 2) : formatStatus(s));
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command '${cmd}'`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(`gcma: ${err.message}\n${USAGE}`);
+      process.exit(2);
+    }
+    console.error(`gcma: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

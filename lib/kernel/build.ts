@@ -1,0 +1,250 @@
+/**
+ * Build the patched kernel, cached outside the checkout:
+ *
+ *   $GCMA_CACHE/src/linux-<debian version>/   pristine source as a git tree
+ *                                             (tag "base"), series applied on top
+ *   $GCMA_CACHE/build/<flavour>/              O= build directory (KDIR)
+ *
+ * Each step records the key of its inputs and is skipped when the key is
+ * unchanged, so a second run does no work and a patch edit only rebuilds
+ * what the re-applied files touch.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { cacheRoot, projectRoot } from '../paths';
+import { inputsKey, type NamedText } from './cache';
+import { checkKconfig, formatMismatches, parseKconfig } from './config';
+import { capture, CommandError, exec } from '../util/exec';
+
+/** Config fragments, in merge order, for each kernel flavour. */
+export const FLAVOURS: Readonly<Record<string, readonly string[]>> = {
+  default: ['base.config'],
+};
+
+export const SOURCE_PACKAGE = 'linux-source-6.12';
+const SOURCE_TARBALL = '/usr/src/linux-source-6.12.tar.xz';
+
+export interface KernelBuild {
+  flavour: string;
+  sourceVersion: string;
+  sourceDir: string;
+  /** The O= directory: use as KDIR for out-of-tree modules. */
+  buildDir: string;
+  bzImage: string;
+  /** `uname -r` of the built kernel. */
+  release: string;
+  key: string;
+}
+
+export interface BuildOptions {
+  flavour?: string;
+  jobs?: number;
+  log?: (msg: string) => void;
+}
+
+function readIfExists(path: string): string | undefined {
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
+}
+
+function readDirTexts(dir: string, names: readonly string[]): NamedText[] {
+  return names.map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
+}
+
+export function seriesFiles(root = projectRoot()): string[] {
+  const dir = join(root, 'kernel', 'patches');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.patch'))
+    .sort();
+}
+
+export function pinnedSourceVersion(root = projectRoot()): string {
+  return readFileSync(join(root, 'kernel', 'source-version'), 'utf8').trim();
+}
+
+export async function installedSourceVersion(): Promise<string> {
+  try {
+    return (await capture('dpkg-query', ['-W', '-f', '${Version}', SOURCE_PACKAGE])).trim();
+  } catch {
+    throw new Error(`${SOURCE_PACKAGE} is not installed: run scripts/setup.sh first`);
+  }
+}
+
+/** The cached source tree of a Debian source version (pristine at tag "base"). */
+export function sourceDirFor(version: string): string {
+  return join(cacheRoot(), 'src', `linux-${version.replace(/[^A-Za-z0-9.+-]/g, '_')}`);
+}
+
+class Steps {
+  private readonly start = Date.now();
+  constructor(private readonly log: (msg: string) => void) {}
+
+  async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    this.log(`[kernel] ${name} ...`);
+    const result = await fn();
+    this.log(`[kernel] ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    return result;
+  }
+
+  skip(name: string): void {
+    this.log(`[kernel] ${name}: up to date`);
+  }
+
+  elapsed(): string {
+    return `${((Date.now() - this.start) / 1000).toFixed(1)}s`;
+  }
+}
+
+async function git(dir: string, args: string[], logFile?: string): Promise<void> {
+  await exec('git', ['-C', dir, ...args], logFile ? { logFile } : {});
+}
+
+async function unpackSource(version: string, dir: string, logFile: string): Promise<void> {
+  const staging = `${dir}.unpack`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  await exec('tar', ['-xf', SOURCE_TARBALL, '-C', staging], { logFile });
+  const [top] = readdirSync(staging);
+  if (!top) throw new Error(`${SOURCE_TARBALL} unpacked to nothing`);
+  const tree = join(staging, top);
+  await exec('git', ['init', '-q', tree], { logFile });
+  for (const [k, v] of [
+    ['user.name', 'gcma build'],
+    ['user.email', 'gcma-build@localhost'],
+    ['gc.auto', '0'],
+    ['core.autocrlf', 'false'],
+    ['am.keepcr', 'false'],
+  ] as const) {
+    await git(tree, ['config', k, v]);
+  }
+  // -f: the tarball's own .gitignore files must not hide any source file.
+  await git(tree, ['add', '-A', '-f', '.'], logFile);
+  await git(tree, ['commit', '-q', '-m', `${SOURCE_PACKAGE} ${version}`], logFile);
+  await git(tree, ['tag', 'base'], logFile);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tree, dir);
+  rmSync(staging, { recursive: true, force: true });
+}
+
+async function applySeries(dir: string, patchDir: string, patches: readonly string[], logFile: string): Promise<void> {
+  await git(dir, ['am', '--abort'], logFile).catch(() => undefined);
+  await git(dir, ['checkout', '-q', '-f', '--detach', 'base'], logFile);
+  await git(dir, ['clean', '-fdq'], logFile);
+  for (const name of patches) {
+    try {
+      await git(dir, ['am', '-q', join(patchDir, name)], logFile);
+    } catch (err) {
+      await git(dir, ['am', '--abort'], logFile).catch(() => undefined);
+      const detail = err instanceof CommandError ? `\n${err.tail}` : '';
+      throw new Error(`kernel/patches/${name} does not apply to ${dir}${detail}`);
+    }
+  }
+}
+
+function makeArgs(sourceDir: string, buildDir: string, ...rest: string[]): string[] {
+  // LOCALVERSION set (empty) keeps setlocalversion from appending "+" for
+  // the git tree the series is applied in: the release is 6.12.N-gcma.
+  return ['-C', sourceDir, `O=${buildDir}`, 'LOCALVERSION=', ...rest];
+}
+
+/** Periodic progress for long makes: lines so far and the last compile step. */
+function makeProgress(log: (msg: string) => void, label: string): { onLine: (l: string) => void; stop: () => void } {
+  let lines = 0;
+  let last = '';
+  const t0 = Date.now();
+  const timer = setInterval(() => {
+    const s = Math.round((Date.now() - t0) / 1000);
+    log(`[kernel] ${label}: ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s, ${lines} lines, last: ${last}`);
+  }, 20_000);
+  return {
+    onLine: (l) => {
+      lines++;
+      if (/^\s+[A-Z]{2,}/.test(l)) last = l.trim();
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+export async function buildKernel(opts: BuildOptions = {}): Promise<KernelBuild> {
+  const log = opts.log ?? ((m: string) => console.log(m));
+  const flavour = opts.flavour ?? 'default';
+  const fragmentsNames = FLAVOURS[flavour];
+  if (!fragmentsNames) throw new Error(`unknown kernel flavour '${flavour}' (have: ${Object.keys(FLAVOURS).join(', ')})`);
+  const jobs = opts.jobs ?? availableParallelism() + 1;
+  const root = projectRoot();
+  const steps = new Steps(log);
+
+  const version = await installedSourceVersion();
+  const pinned = pinnedSourceVersion(root);
+  if (version !== pinned) {
+    log(`\n!!! ${SOURCE_PACKAGE} ${pinned} (kernel/source-version) is not installed; building ${version} instead !!!\n`);
+  }
+
+  const cache = cacheRoot();
+  const sourceDir = sourceDirFor(version);
+  const buildDir = join(cache, 'build', flavour);
+  const logFile = join(cache, 'build', `${flavour}.log`);
+  mkdirSync(buildDir, { recursive: true });
+  writeFileSync(logFile, '');
+  log(`[kernel] ${SOURCE_PACKAGE} ${version}, flavour ${flavour}, log ${logFile}`);
+
+  if (!existsSync(join(sourceDir, '.git', 'refs', 'tags', 'base'))) {
+    await steps.run(`unpack ${SOURCE_TARBALL}`, () => unpackSource(version, sourceDir, logFile));
+  }
+
+  const patchDir = join(root, 'kernel', 'patches');
+  const patches = seriesFiles(root);
+  const seriesKey = inputsKey([version, ...readDirTexts(patchDir, patches)]);
+  const seriesStamp = join(sourceDir, '.git', 'gcma-series');
+  if (readIfExists(seriesStamp) === seriesKey) steps.skip(`patch series (${patches.length} patches)`);
+  else {
+    rmSync(seriesStamp, { force: true });
+    await steps.run(`apply ${patches.length} patches`, () => applySeries(sourceDir, patchDir, patches, logFile));
+    writeFileSync(seriesStamp, seriesKey);
+  }
+
+  const configDir = join(root, 'kernel', 'config');
+  const fragments = readDirTexts(configDir, fragmentsNames);
+  const key = inputsKey([seriesKey, ...fragments]);
+  const configStamp = join(buildDir, '.gcma-config-key');
+  const dotConfig = join(buildDir, '.config');
+  if (readIfExists(configStamp) === key && existsSync(dotConfig)) steps.skip('config');
+  else {
+    rmSync(configStamp, { force: true });
+    await steps.run(`configure (tinyconfig + ${fragmentsNames.join(' + ')})`, async () => {
+      await exec('make', makeArgs(sourceDir, buildDir, 'tinyconfig'), { logFile });
+      await exec(
+        join(sourceDir, 'scripts', 'kconfig', 'merge_config.sh'),
+        ['-m', '-O', buildDir, dotConfig, ...fragmentsNames.map((f) => join(configDir, f))],
+        { logFile, cwd: sourceDir },
+      );
+      await exec('make', makeArgs(sourceDir, buildDir, 'olddefconfig'), { logFile });
+      const mismatches = checkKconfig(fragments, parseKconfig(readFileSync(dotConfig, 'utf8')));
+      if (mismatches.length) {
+        throw new Error(`kernel config does not hold what the fragments ask for:\n${formatMismatches(mismatches)}`);
+      }
+    });
+    writeFileSync(configStamp, key);
+  }
+
+  const bzImage = join(buildDir, 'arch', 'x86', 'boot', 'bzImage');
+  const buildStamp = join(buildDir, '.gcma-build-key');
+  if (readIfExists(buildStamp) === key && existsSync(bzImage)) steps.skip('build');
+  else {
+    rmSync(buildStamp, { force: true });
+    await steps.run(`make -j${jobs}`, async () => {
+      const progress = makeProgress(log, 'make');
+      try {
+        await exec('make', makeArgs(sourceDir, buildDir, `-j${jobs}`), { logFile, onLine: progress.onLine });
+      } finally {
+        progress.stop();
+      }
+    });
+    writeFileSync(buildStamp, key);
+  }
+
+  const release = readFileSync(join(buildDir, 'include', 'config', 'kernel.release'), 'utf8').trim();
+  log(`[kernel] ${release} ready in ${steps.elapsed()}: ${bzImage}`);
+  return { flavour, sourceVersion: version, sourceDir, buildDir, bzImage, release, key };
+}

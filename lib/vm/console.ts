@@ -1,0 +1,58 @@
+/**
+ * Scanning the guest's kernel console for reports that must fail a run:
+ * panics, oopses, WARNs, BUGs and the sanitizers' reports.
+ */
+
+export type FindingKind = 'panic' | 'oops' | 'warning' | 'bug' | 'sanitizer';
+
+export interface ConsoleFinding {
+  kind: FindingKind;
+  /** 1-based line number in the console log. */
+  line: number;
+  /** The report: its first line and what follows it. */
+  excerpt: string;
+}
+
+const PATTERNS: ReadonlyArray<[FindingKind, RegExp]> = [
+  ['panic', /Kernel panic - not syncing/],
+  ['oops', /\bOops: /],
+  ['oops', /general protection fault/],
+  ['warning', /\bWARNING: CPU: \d+ PID: \d+ at /],
+  ['warning', /\bWARNING: (possible|suspicious|inconsistent|bad unlock)/],
+  ['bug', /\bkernel BUG at /],
+  ['bug', /\bBUG: (?!KASAN|KFENCE)/],
+  ['sanitizer', /\bBUG: (KASAN|KFENCE): /],
+  ['sanitizer', /\bUBSAN: /],
+];
+
+const EXCERPT_LINES = 40;
+
+/** Strip the "[    1.234567] " printk timestamp so patterns see the message. */
+function message(line: string): string {
+  return line.replace(/^\[\s*\d+\.\d+\]\s?/, '');
+}
+
+export function scanConsole(text: string): ConsoleFinding[] {
+  const lines = text.split(/\r?\n/);
+  const findings: ConsoleFinding[] = [];
+  let coveredUntil = -1;
+  lines.forEach((raw, i) => {
+    const msg = message(raw);
+    for (const [kind, re] of PATTERNS) {
+      if (!re.test(msg)) continue;
+      // A panic caused by panic_on_warn follows its WARN: report both, but
+      // do not restart an excerpt in the middle of one already taken.
+      if (i > coveredUntil || kind === 'panic') {
+        findings.push({ kind, line: i + 1, excerpt: lines.slice(i, i + EXCERPT_LINES).join('\n') });
+        coveredUntil = i + EXCERPT_LINES - 1;
+      }
+      break;
+    }
+  });
+  return findings;
+}
+
+export function tail(text: string, n = 40): string {
+  const lines = text.replace(/\s+$/, '').split(/\r?\n/);
+  return lines.slice(-n).join('\n');
+}

@@ -1,0 +1,37 @@
+#!/bin/sh
+# PID 1 of the gcma test VM (see lib/vm/runner.ts).
+#
+# The root filesystem is the host's / over 9p, read-only; everything the
+# guest writes goes to tmpfs or to the results share. The job that the host
+# wrote to the results share runs with its output on ttyS1 (the host's job
+# channel, separate from the kernel console on ttyS0); its exit status is
+# written back before the guest powers off.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb LANG=C.UTF-8
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+grep -q ' /dev ' /proc/mounts || mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=755 tmpfs /run
+mount -t tmpfs -o mode=700 tmpfs /root
+mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+mount -t tmpfs -o mode=755 tmpfs /mnt
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+
+results=/run/gcma-results
+mkdir -p "$results"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 gcma-results "$results"
+export GCMA_RESULTS="$results"
+
+job=/dev/ttyS1
+stty -F "$job" raw -echo 2>/dev/null
+echo "gcma-vm: init ready" > "$job"
+sh "$results/job.sh" < /dev/null > "$job" 2>&1
+echo $? > "$results/exit-status"
+sync
+echo o > /proc/sysrq-trigger
+sleep 30

@@ -1,0 +1,78 @@
+/**
+ * The runner against the real patched kernel under QEMU: the failure modes
+ * a CI run must never miss. Each case is one short boot.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildKernel, type KernelBuild } from '../../lib/kernel/build';
+import { projectRoot } from '../../lib/paths';
+import { MODULE_LOAD_FAILED } from '../../lib/vm/job';
+import { runInVm, VmError, type VmRunOptions } from '../../lib/vm/runner';
+
+jest.setTimeout(600_000);
+
+let kernel: KernelBuild;
+const root = projectRoot();
+const resultsRoot = join(root, 'results', 'test', 'boot');
+
+beforeAll(async () => {
+  kernel = await buildKernel({ log: () => undefined });
+});
+
+async function boot(name: string, opts: Partial<VmRunOptions> & Pick<VmRunOptions, 'command'>): Promise<{ exitCode: number; out: string }> {
+  let out = '';
+  const r = await runInVm({
+    bzImage: kernel.bzImage,
+    cwd: root,
+    resultsDir: join(resultsRoot, name),
+    output: (t) => (out += t),
+    ...opts,
+  });
+  return { exitCode: r.exitCode, out };
+}
+
+async function bootFailure(name: string, opts: Partial<VmRunOptions> & Pick<VmRunOptions, 'command'>): Promise<VmError> {
+  try {
+    await boot(name, opts);
+  } catch (err) {
+    if (err instanceof VmError) return err;
+    throw err;
+  }
+  throw new Error(`${name}: the run succeeded but should have failed`);
+}
+
+it('streams the guest command output and passes its exit status back', async () => {
+  const r = await boot('exit-status', { command: ['sh', '-c', 'echo "hello from $(uname -r)"; echo to-stderr >&2; exit 7'] });
+  expect(r.out).toContain(`hello from ${kernel.release}\n`);
+  expect(r.out).toContain('to-stderr\n');
+  expect(r.exitCode).toBe(7);
+});
+
+it('fails the run and shows the WARN when the kernel WARNs', async () => {
+  const ko = join(root, 'test', 'fixtures', 'warn-module', 'warn_on_load.ko');
+  expect(existsSync(ko)).toBe(true);
+  const err = await bootFailure('warn', { command: ['true'], modules: [ko] });
+  expect(err.reason).toBe('kernel-report');
+  expect(err.findings.map((f) => f.kind)).toContain('warning');
+  expect(err.message).toContain('deliberate WARN on load');
+  expect(existsSync(err.consoleLog)).toBe(true);
+});
+
+it('fails the run with the report when the guest kernel panics', async () => {
+  const err = await bootFailure('panic', { command: ['sh', '-c', 'echo c > /proc/sysrq-trigger; sleep 60'] });
+  expect(err.reason).toBe('kernel-report');
+  expect(err.findings.map((f) => f.kind)).toContain('panic');
+  expect(err.message).toContain('sysrq triggered crash');
+});
+
+it('reports a module that does not load as a distinct exit status', async () => {
+  const r = await boot('bad-module', { command: ['true'], modules: [join(root, 'no-such-module.ko')] });
+  expect(r.exitCode).toBe(MODULE_LOAD_FAILED);
+  expect(r.out).toContain('insmod');
+});
+
+it('gives up with the console tail when the guest does not boot in time', async () => {
+  const err = await bootFailure('boot-timeout', { command: ['true'], bootTimeoutMs: 500 });
+  expect(err.reason).toBe('boot-timeout');
+  expect(err.message).toMatch(/did not boot within 0\.5s/);
+});

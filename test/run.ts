@@ -1,0 +1,99 @@
+/**
+ * The project's test command (make test): host suites, then the VM suites
+ * in one boot of the patched kernel. Fails when a suite fails, and when any
+ * VM suite did not run: a VM test never passes by being skipped.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { buildKernel } from '../lib/kernel/build';
+import { projectRoot } from '../lib/paths';
+import { exec } from '../lib/util/exec';
+import { runInVm, VmError } from '../lib/vm/runner';
+
+interface JestReport {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTotalTests: number;
+  testResults: Array<{ name: string; status: string }>;
+}
+
+function readReport(path: string, what: string): JestReport {
+  if (!existsSync(path)) throw new Error(`${what}: jest wrote no report (${path})`);
+  return JSON.parse(readFileSync(path, 'utf8')) as JestReport;
+}
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.test.js'))
+    .map((f) => join(dir, f))
+    .sort();
+}
+
+async function main(): Promise<number> {
+  const root = projectRoot();
+  const results = join(root, 'results', 'test');
+  rmSync(results, { recursive: true, force: true });
+  mkdirSync(results, { recursive: true });
+  const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
+  const problems: string[] = [];
+
+  console.log('\n=== host suites ===');
+  const hostJson = join(results, 'host.json');
+  await exec('node', [jest, '--config', 'jest.host.config.js', '--runInBand', '--json', '--outputFile', hostJson], { cwd: root }).catch(
+    () => problems.push('host suites failed'),
+  );
+  const host = readReport(hostJson, 'host suites');
+
+  console.log('\n=== VM suites (patched kernel under QEMU) ===');
+  const kernel = await buildKernel({ log: (m) => console.log(m) });
+  const vmDir = join(root, 'dist', 'test', 'vm');
+  const expected = testFiles(vmDir);
+  if (expected.length === 0) throw new Error(`no VM suites in ${vmDir}`);
+  const vmResults = join(results, 'vm');
+  let vm: JestReport | undefined;
+  try {
+    const r = await runInVm({
+      bzImage: kernel.bzImage,
+      command: ['node', jest, '--config', 'jest.vm.config.js', '--runInBand', '--json', '--outputFile', '/run/gcma-results/vm.json'],
+      cwd: root,
+      env: { GCMA_KERNEL_RELEASE: kernel.release, CI: 'true' },
+      resultsDir: vmResults,
+    });
+    console.log(`[vm] ${kernel.release} (${r.accel}) exit ${r.exitCode} in ${(r.durationMs / 1000).toFixed(1)}s`);
+    if (r.exitCode !== 0) problems.push(`VM suites exited ${r.exitCode}`);
+    vm = readReport(join(vmResults, 'vm.json'), 'VM suites');
+  } catch (err) {
+    if (!(err instanceof VmError)) throw err;
+    console.error(err.message);
+    problems.push(`VM run failed: ${err.reason}`);
+  }
+  if (vm) {
+    // jest reports guest paths, which are the host's (the root is shared).
+    const ran = new Map(vm.testResults.map((t) => [t.name, t.status]));
+    for (const file of expected) {
+      const status = ran.get(file);
+      if (status !== 'passed') problems.push(`VM suite ${relative(root, file)}: ${status ?? 'did not run'}`);
+    }
+    if (vm.numPendingTests > 0) problems.push(`${vm.numPendingTests} VM tests were skipped`);
+  }
+
+  const passed = host.numPassedTests + (vm?.numPassedTests ?? 0);
+  const failed = host.numFailedTests + (vm?.numFailedTests ?? 0);
+  console.log('\n=== summary ===');
+  console.log(`host: ${host.numPassedTests} passed, ${host.numFailedTests} failed, ${host.numPendingTests} skipped`);
+  console.log(vm ? `vm:   ${vm.numPassedTests} passed, ${vm.numFailedTests} failed, ${vm.numPendingTests} skipped` : 'vm:   did not run');
+  for (const p of problems) console.log(`FAIL: ${p}`);
+  const failures = Math.max(failed, problems.length ? 1 : 0);
+  console.log(`${passed} passed, ${failures} failed`);
+  return problems.length || failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.stack ?? err.message : String(err));
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  },
+);

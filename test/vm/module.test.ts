@@ -1,0 +1,41 @@
+/** Runs inside the QEMU guest: the out-of-tree test module loads into the patched kernel and unloads. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../lib/paths';
+
+const ko = join(projectRoot(), 'kernel', 'module', 'gcma_test.ko');
+
+function kmsg(): string {
+  return execFileSync('dmesg').toString('utf8');
+}
+
+it('loads and unloads gcma_test.ko', () => {
+  expect(existsSync(ko)).toBe(true);
+  expect(existsSync('/sys/module/gcma_test')).toBe(false);
+  execFileSync('insmod', [ko]);
+  try {
+    expect(existsSync('/sys/module/gcma_test')).toBe(true);
+    expect(readFileSync('/proc/modules', 'utf8')).toMatch(/^gcma_test /m);
+    expect(kmsg()).toContain('gcma_test: loaded (CONFIG_GCMA=y)');
+  } finally {
+    execFileSync('rmmod', ['gcma_test']);
+  }
+  expect(existsSync('/sys/module/gcma_test')).toBe(false);
+  expect(kmsg()).toContain('gcma_test: unloaded');
+});
+
+it('reports its state through `gcma status --json`', () => {
+  const cli = join(projectRoot(), 'dist', 'lib', 'cli.js');
+  const before = JSON.parse(execFileSync('node', [cli, 'status', '--json']).toString('utf8'));
+  expect(before.testModuleLoaded).toBe(false);
+  expect(before.config.CONFIG_GCMA).toBe('y');
+  expect(before.cmaTotalKiB).not.toBeNull();
+  execFileSync('insmod', [ko]);
+  try {
+    const after = JSON.parse(execFileSync('node', [cli, 'status', '--json']).toString('utf8'));
+    expect(after.testModuleLoaded).toBe(true);
+  } finally {
+    execFileSync('rmmod', ['gcma_test']);
+  }
+});
