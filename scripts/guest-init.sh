@@ -33,5 +33,8 @@ echo "gcma-vm: init ready" > "$job"
 sh "$results/job.sh" < /dev/null > "$job" 2>&1
 echo $? > "$results/exit-status"
 sync
+# Power off asynchronously, then spin in shell builtins only: once the
+# power-off has begun, exec'ing anything from the 9p root fails, and an
+# exiting init would panic the kernel and race the power-off.
 echo o > /proc/sysrq-trigger
-sleep 30
+while :; do :; done

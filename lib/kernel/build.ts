@@ -19,7 +19,7 @@ import { capture, CommandError, exec } from '../util/exec';
 
 /** Config fragments, in merge order, for each kernel flavour. */
 export const FLAVOURS: Readonly<Record<string, readonly string[]>> = {
-  default: ['base.config'],
+  default: ['base.config', 'gcma.config'],
 };
 
 export const SOURCE_PACKAGE = 'linux-source-6.12';

@@ -26,6 +26,8 @@ const PATTERNS: ReadonlyArray<[FindingKind, RegExp]> = [
 ];
 
 const EXCERPT_LINES = 40;
+/** How far above a report to look for its "cut here" line. */
+const CUT_LOOKBACK = 8;
 
 /** Strip the "[    1.234567] " printk timestamp so patterns see the message. */
 function message(line: string): string {
@@ -43,7 +45,13 @@ export function scanConsole(text: string): ConsoleFinding[] {
       // A panic caused by panic_on_warn follows its WARN: report both, but
       // do not restart an excerpt in the middle of one already taken.
       if (i > coveredUntil || kind === 'panic') {
-        findings.push({ kind, line: i + 1, excerpt: lines.slice(i, i + EXCERPT_LINES).join('\n') });
+        // WARN(cond, fmt) prints its message between "cut here" and the
+        // WARNING line: start the excerpt at the cut so the message shows.
+        let from = i;
+        for (let j = i - 1; j >= Math.max(0, i - CUT_LOOKBACK, coveredUntil + 1); j--) {
+          if (lines[j]!.includes('[ cut here ]')) from = j;
+        }
+        findings.push({ kind, line: i + 1, excerpt: lines.slice(from, i + EXCERPT_LINES).join('\n') });
         coveredUntil = i + EXCERPT_LINES - 1;
       }
       break;

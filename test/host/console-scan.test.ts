@@ -24,6 +24,9 @@ describe('scanConsole', () => {
     expect(f[0]!.line).toBe(4);
     expect(f[0]!.excerpt).toContain('warn_on_load.c:12');
     expect(f[0]!.excerpt).toContain('Call Trace:');
+    // The WARN's own message comes before its WARNING line.
+    expect(f[0]!.excerpt.split('\n')[0]).toContain('[ cut here ]');
+    expect(f[0]!.excerpt).toContain('deliberate WARN on load');
   });
 
   it.each([
