@@ -12,11 +12,36 @@ export HOME=/root TERM=dumb LANG=C.UTF-8
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 grep -q ' /dev ' /proc/mounts || mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=755 tmpfs /run
-mount -t tmpfs -o mode=700 tmpfs /root
-mount -t tmpfs -o mode=1777 tmpfs /var/tmp
-mount -t tmpfs -o mode=755 tmpfs /mnt
+
+# A tmpfs over a writable dir must not hide the host paths the job needs
+# (GCMA_KEEP, colon-separated: the checkout, the job's cwd), e.g. a
+# checkout under /tmp: move those aside and back on top of the new tmpfs.
+writable() {
+	dir=$1 mode=$2
+	n=0 kept=
+	old_ifs=$IFS IFS=:
+	for keep in $GCMA_KEEP; do
+		case "$keep/" in
+		"$dir"/*)
+			n=$((n + 1))
+			mkdir -p "/run/gcma-keep/$n"
+			mount --bind "$keep" "/run/gcma-keep/$n"
+			kept="$kept $n:$keep"
+			;;
+		esac
+	done
+	IFS=$old_ifs
+	mount -t tmpfs -o mode="$mode" tmpfs "$dir"
+	for k in $kept; do
+		mkdir -p "${k#*:}"
+		mount --move "/run/gcma-keep/${k%%:*}" "${k#*:}"
+	done
+}
+writable /tmp 1777
+writable /root 700
+writable /var/tmp 1777
+writable /mnt 755
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts

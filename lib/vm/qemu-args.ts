@@ -24,12 +24,19 @@ export interface QemuConfig {
   disks: readonly string[];
   /** Extra kernel parameters, appended after the runner's own. */
   cmdline: readonly string[];
+  /** Host paths the guest's tmpfs mounts must not hide (checkout, cwd). */
+  keep: readonly string[];
 }
 
 export const RESULTS_TAG = 'gcma-results';
 
 /** Kernel parameters: 9p root, and any panic, oops or WARN ends the run at once. */
-export function kernelCmdline(cfg: Pick<QemuConfig, 'init' | 'cmdline'>): string {
+export function kernelCmdline(cfg: Pick<QemuConfig, 'init' | 'cmdline' | 'keep'>): string {
+  for (const p of cfg.keep) {
+    // Passed to init as GCMA_KEEP=a:b on the kernel command line.
+    if (!p.startsWith('/') || /[\s:"]/.test(p)) throw new Error(`cannot keep ${JSON.stringify(p)} visible in the guest: absolute paths without blanks, ':' or '"' only`);
+  }
+  const keep = cfg.keep.length ? [`GCMA_KEEP=${cfg.keep.join(':')}`] : [];
   return [
     'console=ttyS0',
     'root=/dev/root',
@@ -40,6 +47,7 @@ export function kernelCmdline(cfg: Pick<QemuConfig, 'init' | 'cmdline'>): string
     'panic=-1',
     'oops=panic',
     'panic_on_warn=1',
+    ...keep,
     ...cfg.cmdline,
   ].join(' ');
 }

@@ -86,11 +86,12 @@ export async function runInVm(opts: VmRunOptions): Promise<VmResult> {
   const statusFile = join(resultsDir, 'exit-status');
   rmSync(statusFile, { force: true });
   rmSync(consoleLog, { force: true });
+  const cwd = resolve(opts.cwd ?? process.cwd());
   writeFileSync(
     join(resultsDir, 'job.sh'),
     jobScript({
       command: opts.command,
-      cwd: opts.cwd ?? process.cwd(),
+      cwd,
       env: opts.env ?? {},
       modules: (opts.modules ?? []).map((m) => resolve(m)),
     }),
@@ -112,6 +113,7 @@ export async function runInVm(opts: VmRunOptions): Promise<VmResult> {
     jobSocket,
     disks: (opts.disks ?? []).map((d) => resolve(d)),
     cmdline: opts.cmdline ?? [],
+    keep: [...new Set([projectRoot(), cwd])],
   });
   writeFileSync(join(resultsDir, 'qemu.args'), [QEMU, ...args].join('\n') + '\n');
 

@@ -2,7 +2,8 @@
  * The runner against the real patched kernel under QEMU: the failure modes
  * a CI run must never miss. Each case is one short boot.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildKernel, type KernelBuild } from '../../lib/kernel/build';
 import { projectRoot } from '../../lib/paths';
@@ -46,6 +47,14 @@ it('streams the guest command output and passes its exit status back', async () 
   expect(r.out).toContain(`hello from ${kernel.release}\n`);
   expect(r.out).toContain('to-stderr\n');
   expect(r.exitCode).toBe(7);
+});
+
+it('keeps a host cwd under /tmp visible beneath the guest tmpfs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gcma-keep-'));
+  writeFileSync(join(dir, 'marker'), 'host file\n');
+  const r = await boot('keep-tmp', { cwd: dir, command: ['sh', '-c', 'cat marker && touch /tmp/guest-writable && echo "$PWD"'] });
+  expect(r.out).toBe(`host file\n${dir}\n`);
+  expect(r.exitCode).toBe(0);
 });
 
 it('fails the run and shows the WARN when the kernel WARNs', async () => {

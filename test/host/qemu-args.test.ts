@@ -12,6 +12,7 @@ const cfg: QemuConfig = {
   jobSocket: '/tmp/job.sock',
   disks: [],
   cmdline: [],
+  keep: [],
 };
 
 function valueOf(args: string[], flag: string): string[] {
@@ -63,12 +64,22 @@ describe('qemuArgs', () => {
 
 describe('kernelCmdline', () => {
   it('boots the 9p root with our init and turns every WARN and oops into a panic that ends the run', () => {
-    const line = kernelCmdline({ init: '/x/init.sh', cmdline: [] }).split(' ');
+    const line = kernelCmdline({ init: '/x/init.sh', cmdline: [], keep: [] }).split(' ');
     expect(line).toEqual(expect.arrayContaining(['console=ttyS0', 'root=/dev/root', 'rootfstype=9p', 'ro', 'init=/x/init.sh', 'panic=-1', 'oops=panic', 'panic_on_warn=1']));
   });
 
   it('appends extra parameters last, so they can override', () => {
-    const line = kernelCmdline({ init: '/i', cmdline: ['cma=64M', 'loglevel=3'] });
+    const line = kernelCmdline({ init: '/i', cmdline: ['cma=64M', 'loglevel=3'], keep: [] });
     expect(line.endsWith(' cma=64M loglevel=3')).toBe(true);
+  });
+
+  it('tells init which host paths its tmpfs mounts must not hide', () => {
+    const line = kernelCmdline({ init: '/i', cmdline: [], keep: ['/tmp/ci/checkout', '/tmp/work'] }).split(' ');
+    expect(line).toContain('GCMA_KEEP=/tmp/ci/checkout:/tmp/work');
+    expect(kernelCmdline({ init: '/i', cmdline: [], keep: [] })).not.toContain('GCMA_KEEP');
+  });
+
+  it.each(['relative/path', '/with space', '/with:colon', '/with"quote'])('refuses to pass %p through the command line', (p) => {
+    expect(() => kernelCmdline({ init: '/i', cmdline: [], keep: [p] })).toThrow(/cannot keep/);
   });
 });
