@@ -3,6 +3,7 @@
  * gcma command line.
  *
  *   gcma kernel build [--flavour NAME]      build (or reuse) the patched kernel
+ *   gcma kernel check-series                build after each patch of the series
  *   gcma vm [options] -- COMMAND [ARG...]   boot it under QEMU and run COMMAND
  *   gcma status [--json]                    what this kernel has of GCMA
  *
@@ -11,6 +12,7 @@
  * panic/oops/WARN).
  */
 import { buildKernel, FLAVOURS } from './kernel/build';
+import { checkSeriesBuilds } from './kernel/series-check';
 import { formatStatus, readStatus } from './status';
 import { runInVm, VmError, type VmRunOptions } from './vm/runner';
 
@@ -20,6 +22,7 @@ class UsageError extends Error {}
 
 const USAGE = `usage:
   gcma kernel build [--flavour ${Object.keys(FLAVOURS).join('|')}]
+  gcma kernel check-series
   gcma vm [--memory MiB] [--cpus N] [--cmdline PARAM]... [--disk IMG]...
           [--module KO]... [--results DIR] [--accel auto|kvm|tcg]
           [--timeout SECONDS] [--flavour NAME] -- COMMAND [ARG...]
@@ -102,7 +105,12 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'kernel': {
-      if (rest[0] !== 'build') throw new UsageError('gcma kernel: expected build');
+      if (rest[0] === 'check-series') {
+        const r = await checkSeriesBuilds();
+        console.log(`every patch builds on its own: ${r.built.length} built now, ${r.cached.length} before`);
+        return 0;
+      }
+      if (rest[0] !== 'build') throw new UsageError('gcma kernel: expected build or check-series');
       const p = parseFlags(rest.slice(1), ['flavour']);
       const flavour = p.flags.get('flavour')?.at(-1);
       const k = await buildKernel(flavour ? { flavour } : {});

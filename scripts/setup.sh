@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES=(
   build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod xz-utils git
-  python3 qemu-system-x86 e2fsprogs
+  python3 python3-ply python3-git qemu-system-x86 e2fsprogs
 )
 missing=()
 for p in "${PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done

@@ -3,12 +3,17 @@
  * in one boot of the patched kernel. Fails when a suite fails, and when any
  * VM suite did not run: a VM test never passes by being skipped.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildKernel } from '../lib/kernel/build';
+import { checkSeriesBuilds } from '../lib/kernel/series-check';
 import { projectRoot } from '../lib/paths';
 import { exec } from '../lib/util/exec';
 import { runInVm, VmError } from '../lib/vm/runner';
+
+/** Small enough that the filesystem suites' files outgrow the page cache. */
+const VM_MEMORY_MIB = 768;
+const SCRATCH_DISK_BYTES = 2 * 1024 ** 3;
 
 interface JestReport {
   numPassedTests: number;
@@ -45,19 +50,37 @@ async function main(): Promise<number> {
   );
   const host = readReport(hostJson, 'host suites');
 
+  console.log('\n=== series: every patch builds on its own ===');
+  let seriesOk = false;
+  try {
+    const r = await checkSeriesBuilds();
+    console.log(`[series] ${r.built.length} prefixes built now, ${r.cached.length} built before`);
+    seriesOk = true;
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+    problems.push('the series does not build patch by patch');
+  }
+
   console.log('\n=== VM suites (patched kernel under QEMU) ===');
   const kernel = await buildKernel({ log: (m) => console.log(m) });
   const vmDir = join(root, 'dist', 'test', 'vm');
   const expected = testFiles(vmDir);
   if (expected.length === 0) throw new Error(`no VM suites in ${vmDir}`);
   const vmResults = join(results, 'vm');
+  mkdirSync(vmResults, { recursive: true });
+  // A sparse scratch disk for the filesystem suites (/dev/vda in the guest).
+  const scratch = join(vmResults, 'scratch.img');
+  writeFileSync(scratch, '');
+  truncateSync(scratch, SCRATCH_DISK_BYTES);
   let vm: JestReport | undefined;
   try {
     const r = await runInVm({
       bzImage: kernel.bzImage,
       command: ['node', jest, '--config', 'jest.vm.config.js', '--runInBand', '--json', '--outputFile', '/run/gcma-results/vm.json'],
       cwd: root,
-      env: { GCMA_KERNEL_RELEASE: kernel.release, CI: 'true' },
+      env: { GCMA_KERNEL_RELEASE: kernel.release, GCMA_SCRATCH_DISK: '/dev/vda', CI: 'true' },
+      memoryMiB: VM_MEMORY_MIB,
+      disks: [scratch],
       resultsDir: vmResults,
     });
     console.log(`[vm] ${kernel.release} (${r.accel}) exit ${r.exitCode} in ${(r.durationMs / 1000).toFixed(1)}s`);
@@ -78,11 +101,12 @@ async function main(): Promise<number> {
     if (vm.numPendingTests > 0) problems.push(`${vm.numPendingTests} VM tests were skipped`);
   }
 
-  const passed = host.numPassedTests + (vm?.numPassedTests ?? 0);
-  const failed = host.numFailedTests + (vm?.numFailedTests ?? 0);
+  const passed = host.numPassedTests + (vm?.numPassedTests ?? 0) + (seriesOk ? 1 : 0);
+  const failed = host.numFailedTests + (vm?.numFailedTests ?? 0) + (seriesOk ? 0 : 1);
   console.log('\n=== summary ===');
   console.log(`host: ${host.numPassedTests} passed, ${host.numFailedTests} failed, ${host.numPendingTests} skipped`);
   console.log(vm ? `vm:   ${vm.numPassedTests} passed, ${vm.numFailedTests} failed, ${vm.numPendingTests} skipped` : 'vm:   did not run');
+  console.log(`series: ${seriesOk ? 'every patch builds on its own' : 'FAILED'}`);
   for (const p of problems) console.log(`FAIL: ${p}`);
   const failures = Math.max(failed, problems.length ? 1 : 0);
   console.log(`${passed} passed, ${failures} failed`);

@@ -43,11 +43,11 @@ export interface BuildOptions {
   log?: (msg: string) => void;
 }
 
-function readIfExists(path: string): string | undefined {
+export function readIfExists(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
 }
 
-function readDirTexts(dir: string, names: readonly string[]): NamedText[] {
+export function readDirTexts(dir: string, names: readonly string[]): NamedText[] {
   return names.map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
 }
 
@@ -75,7 +75,7 @@ export function sourceDirFor(version: string): string {
   return join(cacheRoot(), 'src', `linux-${version.replace(/[^A-Za-z0-9.+-]/g, '_')}`);
 }
 
-class Steps {
+export class Steps {
   private readonly start = Date.now();
   constructor(private readonly log: (msg: string) => void) {}
 
@@ -96,7 +96,7 @@ class Steps {
   }
 }
 
-async function git(dir: string, args: string[], logFile?: string): Promise<void> {
+export async function git(dir: string, args: string[], logFile?: string): Promise<void> {
   await exec('git', ['-C', dir, ...args], logFile ? { logFile } : {});
 }
 
@@ -127,29 +127,44 @@ async function unpackSource(version: string, dir: string, logFile: string): Prom
   rmSync(staging, { recursive: true, force: true });
 }
 
+/**
+ * Apply the series to a scratch worktree at "base", then move the source
+ * tree to the result with one checkout: only files whose content changes
+ * get a new mtime, so make rebuilds only what the edited patches touch.
+ */
 async function applySeries(dir: string, patchDir: string, patches: readonly string[], logFile: string): Promise<void> {
-  await git(dir, ['am', '--abort'], logFile).catch(() => undefined);
-  await git(dir, ['checkout', '-q', '-f', '--detach', 'base'], logFile);
-  await git(dir, ['clean', '-fdq'], logFile);
-  for (const name of patches) {
-    try {
-      await git(dir, ['am', '-q', join(patchDir, name)], logFile);
-    } catch (err) {
-      await git(dir, ['am', '--abort'], logFile).catch(() => undefined);
-      const detail = err instanceof CommandError ? `\n${err.tail}` : '';
-      throw new Error(`kernel/patches/${name} does not apply to ${dir}${detail}`);
+  const scratch = `${dir}.series`;
+  await git(dir, ['worktree', 'remove', '--force', scratch], logFile).catch(() => undefined);
+  rmSync(scratch, { recursive: true, force: true });
+  await git(dir, ['worktree', 'prune'], logFile);
+  await git(dir, ['worktree', 'add', '-q', '--detach', scratch, 'base'], logFile);
+  try {
+    for (const name of patches) {
+      try {
+        await git(scratch, ['am', '-q', join(patchDir, name)], logFile);
+      } catch (err) {
+        const detail = err instanceof CommandError ? `\n${err.tail}` : '';
+        throw new Error(`kernel/patches/${name} does not apply to ${SOURCE_PACKAGE}${detail}`);
+      }
     }
+    const head = (await capture('git', ['-C', scratch, 'rev-parse', 'HEAD'])).trim();
+    await git(dir, ['checkout', '-q', '-f', '--detach', head], logFile);
+    // -x: the Debian tarball's .gitignore hides new files such as mm/gcma.c.
+    await git(dir, ['clean', '-fdxq'], logFile);
+  } finally {
+    await git(dir, ['worktree', 'remove', '--force', scratch], logFile).catch(() => undefined);
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-function makeArgs(sourceDir: string, buildDir: string, ...rest: string[]): string[] {
+export function makeArgs(sourceDir: string, buildDir: string, ...rest: string[]): string[] {
   // LOCALVERSION set (empty) keeps setlocalversion from appending "+" for
   // the git tree the series is applied in: the release is 6.12.N-gcma.
   return ['-C', sourceDir, `O=${buildDir}`, 'LOCALVERSION=', ...rest];
 }
 
 /** Periodic progress for long makes: lines so far and the last compile step. */
-function makeProgress(log: (msg: string) => void, label: string): { onLine: (l: string) => void; stop: () => void } {
+export function makeProgress(log: (msg: string) => void, label: string): { onLine: (l: string) => void; stop: () => void } {
   let lines = 0;
   let last = '';
   const t0 = Date.now();
@@ -164,6 +179,16 @@ function makeProgress(log: (msg: string) => void, label: string): { onLine: (l: 
     },
     stop: () => clearInterval(timer),
   };
+}
+
+/** tinyconfig, the fragments merged on top, olddefconfig: the resolved .config in buildDir. */
+export async function configure(sourceDir: string, buildDir: string, fragments: readonly string[], logFile: string): Promise<void> {
+  await exec('make', makeArgs(sourceDir, buildDir, 'tinyconfig'), { logFile });
+  await exec(join(sourceDir, 'scripts', 'kconfig', 'merge_config.sh'), ['-m', '-O', buildDir, join(buildDir, '.config'), ...fragments], {
+    logFile,
+    cwd: sourceDir,
+  });
+  await exec('make', makeArgs(sourceDir, buildDir, 'olddefconfig'), { logFile });
 }
 
 export async function buildKernel(opts: BuildOptions = {}): Promise<KernelBuild> {
@@ -213,13 +238,7 @@ export async function buildKernel(opts: BuildOptions = {}): Promise<KernelBuild>
   else {
     rmSync(configStamp, { force: true });
     await steps.run(`configure (tinyconfig + ${fragmentsNames.join(' + ')})`, async () => {
-      await exec('make', makeArgs(sourceDir, buildDir, 'tinyconfig'), { logFile });
-      await exec(
-        join(sourceDir, 'scripts', 'kconfig', 'merge_config.sh'),
-        ['-m', '-O', buildDir, dotConfig, ...fragmentsNames.map((f) => join(configDir, f))],
-        { logFile, cwd: sourceDir },
-      );
-      await exec('make', makeArgs(sourceDir, buildDir, 'olddefconfig'), { logFile });
+      await configure(sourceDir, buildDir, fragmentsNames.map((f) => join(configDir, f)), logFile);
       const mismatches = checkKconfig(fragments, parseKconfig(readFileSync(dotConfig, 'utf8')));
       if (mismatches.length) {
         throw new Error(`kernel config does not hold what the fragments ask for:\n${formatMismatches(mismatches)}`);

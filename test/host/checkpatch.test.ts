@@ -21,6 +21,8 @@ it.each(patches)('%s passes checkpatch --strict', async (name) => {
     out = execFileSync(checkpatch, ['--strict', '--terse', '--no-summary', join(projectRoot(), 'kernel', 'patches', name)], {
       cwd: tree,
       encoding: 'utf8',
+      // checkpatch's SPDX check runs python3 with ply: use Debian's python3.
+      env: { ...process.env, PATH: `/usr/bin:${process.env['PATH'] ?? ''}` },
     });
   } catch (err) {
     out = (err as { stdout?: string }).stdout ?? String(err);

@@ -1,0 +1,92 @@
+/**
+ * Every patch of the series must build on its own: apply the series one
+ * patch at a time in a worktree of the cached source and build the kernel
+ * after each, with the default flavour's config (options a prefix of the
+ * series does not know yet simply stay off). Prefixes that built once are
+ * remembered by the key of their patches and not built again.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { cacheRoot, projectRoot } from '../paths';
+import { CommandError, exec } from '../util/exec';
+import { inputsKey } from './cache';
+import {
+  buildKernel,
+  configure,
+  FLAVOURS,
+  git,
+  makeArgs,
+  makeProgress,
+  readDirTexts,
+  seriesFiles,
+  Steps,
+} from './build';
+
+export interface SeriesCheck {
+  /** Patches whose prefix built in this run. */
+  built: string[];
+  /** Patches whose prefix had built in an earlier run. */
+  cached: string[];
+}
+
+export async function checkSeriesBuilds(opts: { log?: (msg: string) => void; jobs?: number } = {}): Promise<SeriesCheck> {
+  const log = opts.log ?? ((m: string) => console.log(m));
+  const jobs = opts.jobs ?? availableParallelism() + 1;
+  // The full build unpacks the source and proves the whole series applies.
+  const kernel = await buildKernel({ log });
+  const root = projectRoot();
+  const patchDir = join(root, 'kernel', 'patches');
+  const patches = seriesFiles(root);
+  const texts = readDirTexts(patchDir, patches);
+  const buildDir = join(cacheRoot(), 'build', 'series-check');
+  const logFile = join(cacheRoot(), 'build', 'series-check.log');
+  const verifiedFile = join(buildDir, '.gcma-verified');
+  mkdirSync(buildDir, { recursive: true });
+  writeFileSync(logFile, '');
+  const verified = new Set(existsSync(verifiedFile) ? readFileSync(verifiedFile, 'utf8').split('\n') : []);
+  const keys = patches.map((_, i) => inputsKey([kernel.sourceVersion, ...texts.slice(0, i + 1)]));
+  const result: SeriesCheck = { built: [], cached: [] };
+  if (keys.every((k) => verified.has(k))) {
+    log(`[series] all ${patches.length} prefixes of the series built before`);
+    return { built: [], cached: [...patches] };
+  }
+
+  const tree = `${kernel.sourceDir}.check`;
+  if (!existsSync(join(tree, '.git'))) {
+    await git(kernel.sourceDir, ['worktree', 'prune'], logFile);
+    await git(kernel.sourceDir, ['worktree', 'add', '-q', '--detach', tree, 'base'], logFile);
+  } else {
+    await git(tree, ['am', '--abort'], logFile).catch(() => undefined);
+    await git(tree, ['checkout', '-q', '-f', '--detach', 'base'], logFile);
+  }
+  await git(tree, ['clean', '-fdxq'], logFile);
+  const fragments = FLAVOURS['default']!.map((f) => join(root, 'kernel', 'config', f));
+  const steps = new Steps(log);
+  for (const [i, name] of patches.entries()) {
+    await git(tree, ['am', '-q', join(patchDir, name)], logFile);
+    if (verified.has(keys[i]!)) {
+      result.cached.push(name);
+      continue;
+    }
+    await steps.run(`series ${i + 1}/${patches.length}: build with ${name}`, async () => {
+      appendFileSync(logFile, `\n=== ${name}\n`);
+      await configure(tree, buildDir, fragments, logFile);
+      const progress = makeProgress(log, `series ${i + 1}/${patches.length}`);
+      try {
+        await exec('make', makeArgs(tree, buildDir, `-j${jobs}`), { logFile, onLine: progress.onLine });
+      } catch (err) {
+        const detail = err instanceof CommandError ? `\n${err.tail}` : '';
+        throw new Error(`the kernel does not build with kernel/patches/${name} and those before it (log: ${logFile})${detail}`);
+      } finally {
+        progress.stop();
+      }
+      if (/\bwarning: /.test(readFileSync(logFile, 'utf8').split(`=== ${name}\n`)[1] ?? '')) {
+        throw new Error(`the kernel builds with compiler warnings with kernel/patches/${name} (log: ${logFile})`);
+      }
+    });
+    appendFileSync(verifiedFile, `${keys[i]}\n`);
+    result.built.push(name);
+  }
+  return result;
+}

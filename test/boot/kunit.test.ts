@@ -1,0 +1,34 @@
+/**
+ * The series' KUnit suites, built into the patched kernel, run at boot
+ * (kunit.enable=1) under panic_on_warn; their KTAP output on the console
+ * must show every case the series defines, passed.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildKernel } from '../../lib/kernel/build';
+import { projectRoot } from '../../lib/paths';
+import { kunitProblems, parseKunit, seriesKunitCases } from '../../lib/vm/ktap';
+import { runInVm } from '../../lib/vm/runner';
+
+jest.setTimeout(600_000);
+
+it('runs every KUnit case of the series and all pass', async () => {
+  const root = projectRoot();
+  const kernel = await buildKernel({ log: () => undefined });
+  const r = await runInVm({
+    bzImage: kernel.bzImage,
+    command: ['true'],
+    cwd: root,
+    cmdline: ['kunit.enable=1'],
+    resultsDir: join(root, 'results', 'test', 'boot', 'kunit'),
+    output: () => undefined,
+  });
+  expect(r.exitCode).toBe(0);
+
+  const dir = join(root, 'kernel', 'patches');
+  const expected = seriesKunitCases(readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')));
+  const suites = parseKunit(readFileSync(r.consoleLog, 'utf8'));
+  expect(kunitProblems(suites, expected)).toEqual([]);
+  const cases = suites.reduce((n, s) => n + s.cases.length, 0);
+  console.log(`KUnit: ${suites.length} suites, ${cases} cases passed (${suites.map((s) => `${s.name} ${s.cases.length}`).join(', ')})`);
+});

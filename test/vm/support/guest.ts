@@ -1,0 +1,54 @@
+/** Helpers for suites that run inside the guest: sysfs counters, modules, caches. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../../lib/paths';
+
+export const TEST_MODULE = join(projectRoot(), 'kernel', 'module', 'gcma_test.ko');
+
+/** Every counter file of a sysfs directory, as numbers. */
+export function readCounters(dir: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (!existsSync(path) || name.startsWith('.')) continue;
+    try {
+      out[name] = Number(readFileSync(path, 'utf8').trim());
+    } catch {
+      // a subdirectory (per-pool statistics)
+    }
+  }
+  return out;
+}
+
+export function cleancacheStats(): Record<string, number> {
+  return readCounters('/sys/kernel/mm/cleancache');
+}
+
+export function moduleLoaded(name: string): boolean {
+  return existsSync(`/sys/module/${name}`);
+}
+
+export function insmod(ko: string, ...params: string[]): void {
+  execFileSync('insmod', [ko, ...params]);
+}
+
+export function rmmod(name: string): void {
+  execFileSync('rmmod', [name]);
+}
+
+/**
+ * Write back dirty data and drop the clean page cache: its folios go to
+ * cleancache. Only the page cache (1), not inodes and dentries: copies
+ * live as long as their inode, and an inode without pages would go.
+ */
+export function dropCaches(): void {
+  execFileSync('sync');
+  writeFileSync('/proc/sys/vm/drop_caches', '1');
+}
+
+export function memAvailableBytes(): number {
+  const m = /^MemAvailable:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+  if (!m) throw new Error('no MemAvailable in /proc/meminfo');
+  return Number(m[1]) * 1024;
+}
