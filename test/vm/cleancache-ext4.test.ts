@@ -5,23 +5,16 @@
  * can change behind a cached copy must show the new data, never the old.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, truncateSync, writeFileSync } from 'node:fs';
 import { chunkData, MiB, readChunks, verifyChunks, writeChunks } from './support/pattern';
-import { cleancacheStats, dropCaches, insmod, memAvailableBytes, readCounters, rmmod, TEST_MODULE } from './support/guest';
+import { AREA_PAGES, cleancacheStats, dropCaches, ensureArea, memAvailableBytes, readCounters } from './support/guest';
 
 jest.setTimeout(30 * 60_000);
 
-const AREA_PAGES = 32768; // 128 MiB
 const disk = process.env['GCMA_SCRATCH_DISK'];
 const mnt = '/mnt/scratch';
 const file = `${mnt}/data`;
 let chunks = 0;
-/**
- * Held open throughout: cleancache copies live as long as their inode
- * (see kernel/README.md), and an unused inode without page cache can be
- * reclaimed at any time.
- */
-let holder: number | undefined;
 
 /** What each MiB of the file holds now: seed 1 unless a test changed it. */
 const changed = new Map<number, Buffer>();
@@ -37,23 +30,18 @@ function delta(before: Record<string, number>, after: Record<string, number>): R
 
 beforeAll(() => {
   if (!disk) throw new Error('GCMA_SCRATCH_DISK is not set: the test command attaches a scratch disk');
-  if (!existsSync('/sys/kernel/mm/gcma/gcma_test')) {
-    // The area outlives the module: GCMA areas are permanent.
-    insmod(TEST_MODULE, `area_pages=${AREA_PAGES}`);
-    rmmod('gcma_test');
-  }
+  ensureArea();
   execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', disk]);
   mkdirSync(mnt, { recursive: true });
   mount();
   // Larger than what the page cache can hold, so the second read cannot
   // be served by the page cache alone.
   chunks = Math.ceil((memAvailableBytes() + 64 * MiB) / MiB);
-  holder = openSync(file, 'w');
+  closeSync(openSync(file, 'w'));
   writeChunks(file, 1, 0, chunks);
 });
 
 afterAll(() => {
-  if (holder !== undefined) closeSync(holder);
   if (disk) execFileSync('umount', [mnt], { stdio: 'ignore' });
 });
 
@@ -64,6 +52,8 @@ it('donates the GCMA area to cleancache', () => {
   expect(readCounters('/sys/kernel/mm/cleancache/gcma_test')['size']).toBe(AREA_PAGES);
 });
 
+// No descriptor stays open between reads: drop_caches evicts the file's
+// inode too, and its copies must outlive it.
 it('reads a file larger than free memory twice, restoring from cleancache, every byte intact', () => {
   const s0 = cleancacheStats();
   dropCaches();
@@ -146,11 +136,21 @@ it('shows zeros, not old data, in a punched hole', () => {
 it('drops every copy at unmount and reads the disk after remount', () => {
   cacheInCleancache(80, 16);
   expect(cleancacheStats()['cached']).toBeGreaterThan(0);
-  closeSync(holder!);
-  holder = undefined;
   execFileSync('umount', [mnt]);
   expect(cleancacheStats()['cached']).toBe(0);
   mount();
-  holder = openSync(file, 'r');
   expect(verifyChunks(file, 0, chunks, expected)).toEqual([]);
+});
+
+it('drops the copies of a deleted file, whose inode number a new file may take', () => {
+  cacheInCleancache(0, 16);
+  const before = cleancacheStats();
+  execFileSync('rm', [file]);
+  dropCaches();
+  expect(before['cached']! - cleancacheStats()['cached']!).toBeGreaterThanOrEqual((16 * MiB) / 4096);
+  // A new file, likely with the same inode number, reads as written.
+  closeSync(openSync(file, 'w'));
+  writeChunks(file, 4, 0, 16);
+  dropCaches();
+  expect(verifyChunks(file, 0, 16, (c) => chunkData(4, c))).toEqual([]);
 });

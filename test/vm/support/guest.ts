@@ -38,17 +38,26 @@ export function rmmod(name: string): void {
 }
 
 /**
- * Write back dirty data and drop the clean page cache: its folios go to
- * cleancache. Only the page cache (1), not inodes and dentries: copies
- * live as long as their inode, and an inode without pages would go.
+ * Write back dirty data and drop the clean page cache, whose folios go to
+ * cleancache, and unused inodes and dentries, whose copies stay.
  */
 export function dropCaches(): void {
   execFileSync('sync');
-  writeFileSync('/proc/sys/vm/drop_caches', '1');
+  writeFileSync('/proc/sys/vm/drop_caches', '3');
 }
 
 export function memAvailableBytes(): number {
   const m = /^MemAvailable:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'));
   if (!m) throw new Error('no MemAvailable in /proc/meminfo');
   return Number(m[1]) * 1024;
+}
+
+/** Pages of the GCMA area the VM suites share (128 MiB). */
+export const AREA_PAGES = 32768;
+
+/** Register the suites' GCMA area once per boot; it outlives the module. */
+export function ensureArea(): void {
+  if (existsSync('/sys/kernel/mm/gcma/gcma_test')) return;
+  insmod(TEST_MODULE, `area_pages=${AREA_PAGES}`);
+  rmmod('gcma_test');
 }
