@@ -162,8 +162,8 @@ export async function runInVm(opts: VmRunOptions): Promise<VmResult> {
   server.close();
   rmSync(jobSocket, { force: true });
 
-  const console_ = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
-  const findings = scanConsole(console_);
+  const consoleText = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
+  const findings = scanConsole(consoleText);
   const where = `console log: ${consoleLog}`;
   if (findings.length) {
     const first = findings[0]!;
@@ -175,15 +175,15 @@ export async function runInVm(opts: VmRunOptions): Promise<VmResult> {
     );
   }
   if (failure === 'boot-timeout') {
-    throw new VmError('boot-timeout', `the guest did not boot within ${bootTimeoutMs / 1000}s (${accel}); console tail:\n${tail(console_)}\n${where}`, consoleLog);
+    throw new VmError('boot-timeout', `the guest did not boot within ${bootTimeoutMs / 1000}s (${accel}); console tail:\n${tail(consoleText)}\n${where}`, consoleLog);
   }
   if (failure === 'timeout') {
-    throw new VmError('timeout', `the guest command did not finish within ${timeoutMs / 1000}s; console tail:\n${tail(console_)}\n${where}`, consoleLog);
+    throw new VmError('timeout', `the guest command did not finish within ${timeoutMs / 1000}s; console tail:\n${tail(consoleText)}\n${where}`, consoleLog);
   }
   if (!existsSync(statusFile)) {
     const reason: VmFailure = code === 0 ? 'no-exit-status' : 'qemu-error';
     const qemuMsg = qemuStderr.trim() ? `\nqemu: ${qemuStderr.trim()}` : '';
-    throw new VmError(reason, `the guest ended without an exit status (qemu exit ${code})${qemuMsg}; console tail:\n${tail(console_)}\n${where}`, consoleLog);
+    throw new VmError(reason, `the guest ended without an exit status (qemu exit ${code})${qemuMsg}; console tail:\n${tail(consoleText)}\n${where}`, consoleLog);
   }
   const exitCode = Number.parseInt(readFileSync(statusFile, 'utf8').trim(), 10);
   return { exitCode, accel, resultsDir, consoleLog, durationMs: Date.now() - t0 };

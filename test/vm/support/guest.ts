@@ -25,10 +25,6 @@ export function cleancacheStats(): Record<string, number> {
   return readCounters('/sys/kernel/mm/cleancache');
 }
 
-export function moduleLoaded(name: string): boolean {
-  return existsSync(`/sys/module/${name}`);
-}
-
 export function insmod(ko: string, ...params: string[]): void {
   execFileSync('insmod', [ko, ...params]);
 }
