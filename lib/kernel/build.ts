@@ -132,7 +132,7 @@ async function unpackSource(version: string, dir: string, logFile: string): Prom
  * tree to the result with one checkout: only files whose content changes
  * get a new mtime, so make rebuilds only what the edited patches touch.
  */
-async function applySeries(dir: string, patchDir: string, patches: readonly string[], logFile: string): Promise<void> {
+export async function applySeries(dir: string, patchDir: string, patches: readonly string[], logFile: string): Promise<void> {
   const scratch = `${dir}.series`;
   await git(dir, ['worktree', 'remove', '--force', scratch], logFile).catch(() => undefined);
   rmSync(scratch, { recursive: true, force: true });

@@ -133,6 +133,13 @@ it('shows zeros, not old data, in a punched hole', () => {
   expect(verifyChunks(file, 64, 8, expected)).toEqual([]);
 });
 
+it('shows zeros, not old data, in a zeroed range', () => {
+  cacheInCleancache(72, 8);
+  execFileSync('fallocate', ['--zero-range', '--offset', String(72 * MiB), '--length', String(8 * MiB), file]);
+  for (let c = 72; c < 80; c++) changed.set(c, Buffer.alloc(MiB));
+  expect(verifyChunks(file, 72, 8, expected)).toEqual([]);
+});
+
 it('drops every copy at unmount and reads the disk after remount', () => {
   cacheInCleancache(80, 16);
   expect(cleancacheStats()['cached']).toBeGreaterThan(0);
