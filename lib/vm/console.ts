@@ -23,6 +23,7 @@ const PATTERNS: ReadonlyArray<[FindingKind, RegExp]> = [
   ['bug', /\bBUG: (?!KASAN|KFENCE)/],
   ['sanitizer', /\bBUG: (KASAN|KFENCE): /],
   ['sanitizer', /\bUBSAN: /],
+  ['sanitizer', /\bpagealloc: (memory corruption|single bit error)/],
 ];
 
 const EXCERPT_LINES = 40;

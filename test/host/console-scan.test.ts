@@ -36,6 +36,7 @@ describe('scanConsole', () => {
     ['[    5.0] BUG: KASAN: use-after-free in gcma_free_range+0x10/0x20', 'sanitizer'],
     ['[    5.0] BUG: KFENCE: out-of-bounds read in test', 'sanitizer'],
     ['[    5.0] UBSAN: shift-out-of-bounds in mm/gcma.c:10:5', 'sanitizer'],
+    ['[    5.0] pagealloc: memory corruption', 'sanitizer'],
     ['[    5.0] WARNING: possible circular locking dependency detected', 'warning'],
     ['[    5.0] BUG: sleeping function called from invalid context at mm/slab.h:1', 'bug'],
     ['Kernel panic - not syncing: sysrq triggered crash', 'panic'],
