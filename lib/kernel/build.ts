@@ -43,7 +43,7 @@ export interface BuildOptions {
   log?: (msg: string) => void;
 }
 
-export function readIfExists(path: string): string | undefined {
+function readIfExists(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
 }
 
@@ -128,16 +128,17 @@ async function unpackSource(version: string, dir: string, logFile: string): Prom
 }
 
 /**
- * Apply the series to a scratch worktree at "base", then move the source
- * tree to the result with one checkout: only files whose content changes
- * get a new mtime, so make rebuilds only what the edited patches touch.
+ * `git am` the series in a scratch worktree at "base" and return the commit
+ * after each patch; the source tree itself is not touched. A patch that
+ * does not apply stops it, named.
  */
-export async function applySeries(dir: string, patchDir: string, patches: readonly string[], logFile: string): Promise<void> {
+export async function seriesCommits(dir: string, patchDir: string, patches: readonly string[], logFile: string): Promise<string[]> {
   const scratch = `${dir}.series`;
   await git(dir, ['worktree', 'remove', '--force', scratch], logFile).catch(() => undefined);
   rmSync(scratch, { recursive: true, force: true });
   await git(dir, ['worktree', 'prune'], logFile);
   await git(dir, ['worktree', 'add', '-q', '--detach', scratch, 'base'], logFile);
+  const commits: string[] = [];
   try {
     for (const name of patches) {
       try {
@@ -146,15 +147,29 @@ export async function applySeries(dir: string, patchDir: string, patches: readon
         const detail = err instanceof CommandError ? `\n${err.tail}` : '';
         throw new Error(`kernel/patches/${name} does not apply to ${SOURCE_PACKAGE}${detail}`);
       }
+      commits.push((await capture('git', ['-C', scratch, 'rev-parse', 'HEAD'])).trim());
     }
-    const head = (await capture('git', ['-C', scratch, 'rev-parse', 'HEAD'])).trim();
-    await git(dir, ['checkout', '-q', '-f', '--detach', head], logFile);
-    // -x: the Debian tarball's .gitignore hides new files such as mm/gcma.c.
-    await git(dir, ['clean', '-fdxq'], logFile);
   } finally {
     await git(dir, ['worktree', 'remove', '--force', scratch], logFile).catch(() => undefined);
     rmSync(scratch, { recursive: true, force: true });
   }
+  return commits;
+}
+
+/**
+ * Move a tree to a commit with one checkout: only files whose content
+ * changes get a new mtime, so make rebuilds only what that touches.
+ */
+export async function checkoutTree(dir: string, commit: string, logFile: string): Promise<void> {
+  await git(dir, ['checkout', '-q', '-f', '--detach', commit], logFile);
+  // -x: the Debian tarball's .gitignore hides new files such as mm/gcma.c.
+  await git(dir, ['clean', '-fdxq'], logFile);
+}
+
+/** Put the source tree at "base" plus the whole series. */
+export async function applySeries(dir: string, patchDir: string, patches: readonly string[], logFile: string): Promise<void> {
+  const commits = await seriesCommits(dir, patchDir, patches, logFile);
+  await checkoutTree(dir, commits.at(-1) ?? 'base', logFile);
 }
 
 export function makeArgs(sourceDir: string, buildDir: string, ...rest: string[]): string[] {

@@ -1,7 +1,7 @@
 /**
- * Every patch of the series must build on its own: apply the series one
- * patch at a time in a worktree of the cached source and build the kernel
- * after each, with the default flavour's config (options a prefix of the
+ * Every patch of the series must build on its own: check out the series
+ * one patch at a time in a worktree of the cached source and build the
+ * kernel after each, with the default flavour's config (options a prefix of the
  * series does not know yet simply stay off). Prefixes that built once are
  * remembered by the key of their patches and not built again.
  */
@@ -13,12 +13,14 @@ import { CommandError, exec } from '../util/exec';
 import { inputsKey } from './cache';
 import {
   buildKernel,
+  checkoutTree,
   configure,
   FLAVOURS,
   git,
   makeArgs,
   makeProgress,
   readDirTexts,
+  seriesCommits,
   seriesFiles,
   Steps,
 } from './build';
@@ -52,24 +54,23 @@ export async function checkSeriesBuilds(opts: { log?: (msg: string) => void; job
     return { built: [], cached: [...patches] };
   }
 
+  // Each prefix is checked out from the series' commits directly, so only
+  // the files that differ from the last prefix built get rebuilt.
+  const commits = await seriesCommits(kernel.sourceDir, patchDir, patches, logFile);
   const tree = `${kernel.sourceDir}.check`;
   if (!existsSync(join(tree, '.git'))) {
     await git(kernel.sourceDir, ['worktree', 'prune'], logFile);
     await git(kernel.sourceDir, ['worktree', 'add', '-q', '--detach', tree, 'base'], logFile);
-  } else {
-    await git(tree, ['am', '--abort'], logFile).catch(() => undefined);
-    await git(tree, ['checkout', '-q', '-f', '--detach', 'base'], logFile);
   }
-  await git(tree, ['clean', '-fdxq'], logFile);
   const fragments = FLAVOURS['default']!.map((f) => join(root, 'kernel', 'config', f));
   const steps = new Steps(log);
   for (const [i, name] of patches.entries()) {
-    await git(tree, ['am', '-q', join(patchDir, name)], logFile);
     if (verified.has(keys[i]!)) {
       result.cached.push(name);
       continue;
     }
     await steps.run(`series ${i + 1}/${patches.length}: build with ${name}`, async () => {
+      await checkoutTree(tree, commits[i]!, logFile);
       appendFileSync(logFile, `\n=== ${name}\n`);
       await configure(tree, buildDir, fragments, logFile);
       const progress = makeProgress(log, `series ${i + 1}/${patches.length}`);
