@@ -14,6 +14,8 @@ KDIR ?= $(GCMA_CACHE)/build/default
 CLI := node dist/lib/cli.js
 MODULE := kernel/module/gcma_test.ko
 FIXTURES := test/fixtures/warn-module
+UAPI_TEST := build/uapi/gcma_test_uapi
+UAPI_HEADER := kernel/include/uapi/linux/gcma_test.h
 
 .PHONY: all setup kernel module fixtures test run vm checkpatch clean
 
@@ -28,8 +30,13 @@ kernel: setup
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-fixtures:
+fixtures: $(UAPI_TEST)
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(FIXTURES) modules
+
+# The device's C test program (run in the VM by test/vm/device.test.ts)
+$(UAPI_TEST): test/uapi/gcma_test_uapi.c $(UAPI_HEADER)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -I kernel/include/uapi -o $@ $<
 
 test: kernel
 	$(MAKE) module fixtures
@@ -46,4 +53,4 @@ vm: kernel
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(FIXTURES) clean
-	rm -rf dist
+	rm -rf dist build

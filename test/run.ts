@@ -14,6 +14,8 @@ import { runInVm, VmError } from '../lib/vm/runner';
 /** Small enough that the filesystem suites' files outgrow the page cache. */
 const VM_MEMORY_MIB = 768;
 const SCRATCH_DISK_BYTES = 2 * 1024 ** 3;
+/** The default CMA area that the device suites allocate from as the CMA target. */
+const VM_CMDLINE = ['cma=64M'];
 
 interface JestReport {
   numPassedTests: number;
@@ -80,6 +82,7 @@ async function main(): Promise<number> {
       cwd: root,
       env: { GCMA_KERNEL_RELEASE: kernel.release, GCMA_SCRATCH_DISK: '/dev/vda', CI: 'true' },
       memoryMiB: VM_MEMORY_MIB,
+      cmdline: VM_CMDLINE,
       disks: [scratch],
       resultsDir: vmResults,
     });

@@ -2,24 +2,40 @@
 /*
  * gcma_test: user-space test interface to GCMA.
  *
- * For now it can register one GCMA area at load time, taken from the page
- * allocator with alloc_contig_pages():
+ * A misc device, /dev/gcma_test, whose ioctls register GCMA areas and
+ * allocate and free ranges of page frames from them, or from the default
+ * CMA area, timing the allocator in the kernel so that GCMA and CMA are
+ * measured through one path. The interface, its ownership rules and its
+ * errors are described in include/uapi/linux/gcma_test.h.
+ *
+ * The module can also register one area at load time:
  *
  *	insmod gcma_test.ko area_pages=32768
  *
- * registers an area named "gcma_test" of 128 MiB. GCMA areas are
- * permanent: the pages stay with GCMA when the module is unloaded, and a
- * later load finds the area registered already. The misc device and its
- * ioctls come with the uapi header.
+ * registers an area named "gcma_test" of 128 MiB (kept if a previous load
+ * registered it: areas are permanent).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
+#include <linux/cma.h>
+#include <linux/dma-map-ops.h>
+#include <linux/fs.h>
 #include <linux/gcma.h>
+#include <linux/gcma_test.h>
 #include <linux/gfp.h>
 #include <linux/init.h>
 #include <linux/kernel.h>
+#include <linux/ktime.h>
+#include <linux/list.h>
+#include <linux/log2.h>
+#include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
 
 #define AREA_NAME	"gcma_test"
 
@@ -27,44 +43,626 @@ static unsigned long area_pages;
 module_param(area_pages, ulong, 0444);
 MODULE_PARM_DESC(area_pages, "Pages of a GCMA area to register at load (0: none)");
 
-static int __init register_area(void)
+static_assert(GCMA_TEST_NAME_LEN == GCMA_AREA_NAME_LEN);
+static_assert(GCMA_TEST_MAX_AREAS == GCMA_MAX_AREAS);
+/* One layout for 32- and 64-bit callers: no padding, 8-byte multiples. */
+static_assert(GCMA_TEST_PFN_MAX <= ULONG_MAX, "PFNs must fit unsigned long");
+static_assert(sizeof(struct gcma_test_version) == 48);
+static_assert(sizeof(struct gcma_test_register) == 72);
+static_assert(sizeof(struct gcma_test_area_info) == 112);
+static_assert(sizeof(struct gcma_test_range) == 56);
+
+/* A range handed out by this module, owned by the open file that asked. */
+struct gcma_test_alloc {
+	struct list_head node;
+	struct file *owner;
+	enum gcma_test_target target;
+	unsigned int index;
+	unsigned long start_pfn;
+	unsigned long count;
+	bool compound;
+	bool pending;		/* reserved while the allocator runs */
+};
+
+/*
+ * Every range this module has handed out or is handing out, sorted by
+ * start_pfn (GCMA areas and the CMA area never overlap, so one list does),
+ * and the CMA statistics, which CMA does not keep per caller. The lock is
+ * not held while an allocator runs: the range is reserved by a pending
+ * entry instead, so a slow allocation does not hold up other files.
+ */
+static LIST_HEAD(allocs);
+static DEFINE_MUTEX(allocs_lock);
+static unsigned long cma_allocated, cma_allocations, cma_failures;
+
+/* Serialises registration, so that a name is checked and taken at once. */
+static DEFINE_MUTEX(register_lock);
+
+static struct cma *default_cma(void)
+{
+	return dev_get_cma_area(NULL);
+}
+
+static unsigned long alloc_end(const struct gcma_test_alloc *a)
+{
+	return a->start_pfn + a->count;
+}
+
+static bool range_ok(u64 start_pfn, u64 count)
+{
+	return count && start_pfn <= GCMA_TEST_PFN_MAX &&
+	       count <= GCMA_TEST_PFN_MAX + 1 - start_pfn;
+}
+
+/* The first entry that ends after @pfn: where [pfn, ...) would go. */
+static struct list_head *allocs_from(unsigned long pfn)
+{
+	struct gcma_test_alloc *a;
+
+	lockdep_assert_held(&allocs_lock);
+	list_for_each_entry(a, &allocs, node)
+		if (alloc_end(a) > pfn)
+			return &a->node;
+	return &allocs;
+}
+
+static bool allocs_overlap(unsigned long start_pfn, unsigned long count)
+{
+	struct list_head *pos = allocs_from(start_pfn);
+
+	return pos != &allocs &&
+	       list_entry(pos, struct gcma_test_alloc, node)->start_pfn <
+	       start_pfn + count;
+}
+
+/*
+ * First fit of @count pages aligned to @align in [base, end), around what
+ * this module has handed out; ULONG_MAX if there is no room.
+ */
+static unsigned long allocs_first_fit(unsigned long base, unsigned long end,
+				      unsigned long count, unsigned long align)
+{
+	unsigned long pfn = ALIGN(base, align);
+	struct list_head *pos;
+
+	for (pos = allocs_from(pfn); pos != &allocs; pos = pos->next) {
+		struct gcma_test_alloc *a =
+			list_entry(pos, struct gcma_test_alloc, node);
+
+		if (a->start_pfn >= end || a->start_pfn >= pfn + count)
+			break;
+		/* @a may end inside the gap that aligning pfn skipped */
+		pfn = max(pfn, ALIGN(alloc_end(a), align));
+	}
+	if (pfn >= end || end - pfn < count)
+		return ULONG_MAX;
+	return pfn;
+}
+
+static void allocs_insert(struct gcma_test_alloc *new)
+{
+	list_add_tail(&new->node, allocs_from(new->start_pfn));
+}
+
+static int check_area(unsigned int index, struct gcma_area_info *info)
+{
+	int err;
+
+	if (!IS_ENABLED(CONFIG_GCMA))
+		return -ENODEV;
+	err = gcma_area_info(index, info);
+	return err == -EOPNOTSUPP ? -ENODEV : err;
+}
+
+static int ioc_version(struct gcma_test_version *v)
+{
+	if (memchr_inv(v->reserved, 0, sizeof(v->reserved)))
+		return -EINVAL;
+	memset(v, 0, sizeof(*v));
+	v->abi_version = GCMA_TEST_ABI_VERSION;
+	if (IS_ENABLED(CONFIG_GCMA))
+		v->features |= GCMA_TEST_FEATURE_GCMA;
+	if (default_cma())
+		v->features |= GCMA_TEST_FEATURE_CMA;
+	v->page_size = PAGE_SIZE;
+	v->max_areas = GCMA_TEST_MAX_AREAS;
+	return 0;
+}
+
+/* The index of the GCMA area called @name, or -ENOENT. */
+static int find_area(const char *name)
+{
+	struct gcma_area_info info;
+	unsigned int i;
+
+	for (i = 0; !gcma_area_info(i, &info); i++)
+		if (!strcmp(info.name, name))
+			return i;
+	return -ENOENT;
+}
+
+static int register_range(const char *name, unsigned long count,
+			  unsigned long *base_pfn)
 {
 	struct page *page;
 	unsigned long pfn;
 	int err;
 
-	page = alloc_contig_pages(area_pages, GFP_KERNEL | __GFP_NOWARN,
+	page = alloc_contig_pages(count, GFP_KERNEL | __GFP_NOWARN,
 				  numa_mem_id(), NULL);
 	if (!page)
 		return -ENOMEM;
 	pfn = page_to_pfn(page);
-	err = gcma_register_area(AREA_NAME, pfn, area_pages);
+	err = gcma_register_area(name, pfn, count);
 	if (err) {
-		free_contig_range(pfn, area_pages);
-		/* Registered by an earlier load: areas are permanent. */
-		if (err == -EEXIST)
-			return 0;
+		free_contig_range(pfn, count);
 		return err;
 	}
-	pr_info("area %s: %lu pages at PFN %#lx\n", AREA_NAME, area_pages, pfn);
+	*base_pfn = pfn;
 	return 0;
+}
+
+static int ioc_register(struct gcma_test_register *r)
+{
+	struct gcma_area_info info;
+	unsigned long base_pfn;
+	int err;
+
+	if (r->reserved0 || memchr_inv(r->reserved, 0, sizeof(r->reserved)))
+		return -EINVAL;
+	if (!memchr(r->name, 0, sizeof(r->name)))
+		return -ENAMETOOLONG;
+	if (!r->name[0] || strchr(r->name, '/') || !range_ok(0, r->count))
+		return -EINVAL;
+	if (!IS_ENABLED(CONFIG_GCMA))
+		return -ENODEV;
+
+	mutex_lock(&register_lock);
+	/* Fail before taking memory for an area that cannot be registered. */
+	err = -ENOSPC;
+	if (!gcma_area_info(GCMA_TEST_MAX_AREAS - 1, &info))
+		goto unlock;
+	err = -EEXIST;
+	if (find_area(r->name) >= 0)
+		goto unlock;
+	err = register_range(r->name, r->count, &base_pfn);
+	if (err)
+		goto unlock;
+	r->base_pfn = base_pfn;
+	r->index = find_area(r->name);
+	pr_info("area %s: %llu pages at PFN %#lx, index %u\n", r->name,
+		r->count, base_pfn, r->index);
+unlock:
+	mutex_unlock(&register_lock);
+	return err;
+}
+
+/* Pages of [base, base + count) that @file owns */
+static unsigned long owned_pages(struct file *file, unsigned long base,
+				 unsigned long count)
+{
+	struct gcma_test_alloc *a;
+	unsigned long owned = 0;
+
+	lockdep_assert_held(&allocs_lock);
+	list_for_each_entry(a, &allocs, node)
+		if (a->owner == file && !a->pending && a->start_pfn >= base &&
+		    alloc_end(a) <= base + count)
+			owned += a->count;
+	return owned;
+}
+
+static int ioc_area_info(struct file *file, struct gcma_test_area_info *ai)
+{
+	enum gcma_test_target target = ai->target;
+	unsigned int index = ai->index;
+	struct gcma_area_info info;
+	struct cma *cma;
+	int err;
+
+	if (memchr_inv(ai->reserved, 0, sizeof(ai->reserved)))
+		return -EINVAL;
+	memset(ai, 0, sizeof(*ai));
+	ai->target = target;
+	ai->index = index;
+
+	switch (target) {
+	case GCMA_TEST_TARGET_GCMA:
+		err = check_area(index, &info);
+		if (err)
+			return err;
+		strscpy(ai->name, info.name);
+		ai->base_pfn = info.start_pfn;
+		ai->count = info.count;
+		ai->allocated = info.allocated;
+		ai->cached = info.cached;
+		ai->allocations = info.allocations;
+		ai->failures = info.failures;
+		break;
+	case GCMA_TEST_TARGET_CMA:
+		cma = default_cma();
+		if (!cma)
+			return -ENODEV;
+		if (index)
+			return -ENOENT;
+		strscpy(ai->name, cma_get_name(cma));
+		ai->base_pfn = PHYS_PFN(cma_get_base(cma));
+		ai->count = cma_get_size(cma) >> PAGE_SHIFT;
+		mutex_lock(&allocs_lock);
+		ai->allocated = cma_allocated;
+		ai->allocations = cma_allocations;
+		ai->failures = cma_failures;
+		mutex_unlock(&allocs_lock);
+		break;
+	default:
+		return -EINVAL;
+	}
+	mutex_lock(&allocs_lock);
+	ai->owned = owned_pages(file, ai->base_pfn, ai->count);
+	mutex_unlock(&allocs_lock);
+	return 0;
+}
+
+/* Reserve the range of @a in GCMA area @info, as @r asks. */
+static int reserve_gcma_range(struct gcma_test_alloc *a,
+			      const struct gcma_area_info *info,
+			      const struct gcma_test_range *r)
+{
+	unsigned long area_end = info->start_pfn + info->count;
+
+	lockdep_assert_held(&allocs_lock);
+	if (r->flags & GCMA_TEST_ALLOC_ANYWHERE) {
+		a->start_pfn = allocs_first_fit(info->start_pfn, area_end,
+						a->count,
+						a->compound ? a->count : 1);
+		if (a->start_pfn == ULONG_MAX)
+			return -ENOMEM;
+	} else {
+		a->start_pfn = r->start_pfn;
+		if (a->start_pfn < info->start_pfn || a->start_pfn > area_end ||
+		    a->count > area_end - a->start_pfn)
+			return -ERANGE;
+		if (allocs_overlap(a->start_pfn, a->count))
+			return -EBUSY;
+	}
+	a->pending = true;
+	allocs_insert(a);
+	return 0;
+}
+
+static int alloc_gcma(struct gcma_test_alloc *a, struct gcma_test_range *r)
+{
+	struct gcma_area_info info;
+	u64 start;
+	int err;
+
+	err = check_area(r->index, &info);
+	if (err)
+		return err;
+	mutex_lock(&allocs_lock);
+	err = reserve_gcma_range(a, &info, r);
+	mutex_unlock(&allocs_lock);
+	if (err)
+		return err;
+
+	start = ktime_get_ns();
+	err = gcma_alloc_range(a->start_pfn, a->count,
+			       GFP_KERNEL | (a->compound ? __GFP_COMP : 0));
+	r->kernel_ns = ktime_get_ns() - start;
+
+	mutex_lock(&allocs_lock);
+	if (err)
+		list_del(&a->node);
+	else
+		a->pending = false;
+	mutex_unlock(&allocs_lock);
+	return err;
+}
+
+static int alloc_cma(struct gcma_test_alloc *a, struct gcma_test_range *r)
+{
+	struct cma *cma = default_cma();
+	struct page *page;
+	u64 start;
+
+	if (!cma)
+		return -ENODEV;
+	if (r->index)
+		return -ENOENT;
+	if (r->flags != GCMA_TEST_ALLOC_ANYWHERE)
+		return -EOPNOTSUPP;
+
+	start = ktime_get_ns();
+	page = cma_alloc(cma, a->count, 0, true);
+	r->kernel_ns = ktime_get_ns() - start;
+
+	mutex_lock(&allocs_lock);
+	if (page) {
+		a->start_pfn = page_to_pfn(page);
+		allocs_insert(a);
+		cma_allocated += a->count;
+		cma_allocations++;
+	} else {
+		cma_failures++;
+	}
+	mutex_unlock(&allocs_lock);
+	return page ? 0 : -ENOMEM;
+}
+
+static int ioc_alloc(struct file *file, struct gcma_test_range *r)
+{
+	struct gcma_test_alloc *a;
+	int err;
+
+	if (r->reserved0 || memchr_inv(r->reserved, 0, sizeof(r->reserved)) ||
+	    r->flags & ~GCMA_TEST_ALLOC_FLAGS)
+		return -EINVAL;
+	if (r->target != GCMA_TEST_TARGET_GCMA &&
+	    r->target != GCMA_TEST_TARGET_CMA)
+		return -EINVAL;
+	if (!range_ok(r->flags & GCMA_TEST_ALLOC_ANYWHERE ? 0 : r->start_pfn,
+		      r->count))
+		return -EINVAL;
+	if (r->flags & GCMA_TEST_ALLOC_COMPOUND &&
+	    (!is_power_of_2(r->count) || r->count > MAX_ORDER_NR_PAGES ||
+	     (!(r->flags & GCMA_TEST_ALLOC_ANYWHERE) &&
+	      !IS_ALIGNED(r->start_pfn, r->count))))
+		return -EINVAL;
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	a->owner = file;
+	a->target = r->target;
+	a->index = r->index;
+	a->count = r->count;
+	a->compound = r->flags & GCMA_TEST_ALLOC_COMPOUND;
+
+	if (r->target == GCMA_TEST_TARGET_GCMA)
+		err = alloc_gcma(a, r);
+	else
+		err = alloc_cma(a, r);
+	if (err) {
+		kfree(a);
+		return err;
+	}
+	r->start_pfn = a->start_pfn;
+	return 0;
+}
+
+/* Give [start_pfn, start_pfn + count) of @a back to its allocator. */
+static int give_back(struct gcma_test_alloc *a, unsigned long start_pfn,
+		     unsigned long count, u64 *kernel_ns)
+{
+	u64 start = ktime_get_ns();
+	int err = 0;
+
+	if (a->target == GCMA_TEST_TARGET_GCMA)
+		err = gcma_free_range(start_pfn, count);
+	else if (!cma_release(default_cma(), pfn_to_page(start_pfn), count))
+		err = -EINVAL;
+	*kernel_ns = ktime_get_ns() - start;
+	if (a->target == GCMA_TEST_TARGET_CMA && !err)
+		cma_allocated -= count;
+	return err;
+}
+
+/*
+ * The allocation of @file that holds all of [start_pfn, end_pfn), or an
+ * error saying why there is none.
+ */
+static struct gcma_test_alloc *find_owned(struct file *file,
+					  enum gcma_test_target target,
+					  unsigned long start_pfn,
+					  unsigned long end_pfn)
+{
+	struct gcma_test_alloc *a, *first = NULL;
+	struct list_head *pos;
+
+	lockdep_assert_held(&allocs_lock);
+	for (pos = allocs_from(start_pfn); pos != &allocs; pos = pos->next) {
+		a = list_entry(pos, struct gcma_test_alloc, node);
+		if (a->start_pfn >= end_pfn)
+			break;
+		if (a->pending)
+			continue;
+		if (a->owner != file)
+			return ERR_PTR(-EACCES);
+		if (!first)
+			first = a;
+	}
+	if (!first || first->target != target)
+		return ERR_PTR(-ENOENT);
+	if (first->start_pfn > start_pfn || alloc_end(first) < end_pfn)
+		return ERR_PTR(-EINVAL);
+	if (first->compound &&
+	    (first->start_pfn != start_pfn || alloc_end(first) != end_pfn))
+		return ERR_PTR(-EINVAL);
+	return first;
+}
+
+static int ioc_free(struct file *file, struct gcma_test_range *r)
+{
+	struct gcma_test_alloc *a, *tail;
+	unsigned long start_pfn, end_pfn;
+	int err;
+
+	if (r->reserved0 || memchr_inv(r->reserved, 0, sizeof(r->reserved)) ||
+	    r->flags)
+		return -EINVAL;
+	if (r->target != GCMA_TEST_TARGET_GCMA &&
+	    r->target != GCMA_TEST_TARGET_CMA)
+		return -EINVAL;
+	if (!range_ok(r->start_pfn, r->count))
+		return -EINVAL;
+	start_pfn = r->start_pfn;
+	end_pfn = start_pfn + r->count;
+
+	/* Freeing the middle of an allocation splits it in two. */
+	tail = kzalloc(sizeof(*tail), GFP_KERNEL);
+	if (!tail)
+		return -ENOMEM;
+
+	mutex_lock(&allocs_lock);
+	a = find_owned(file, r->target, start_pfn, end_pfn);
+	if (IS_ERR(a)) {
+		err = PTR_ERR(a);
+		goto unlock;
+	}
+	r->index = a->index;
+	err = give_back(a, start_pfn, r->count, &r->kernel_ns);
+	/* -EFAULT: GCMA keeps the bad pages out of use; so do we. */
+	if (err && err != -EFAULT)
+		goto unlock;
+
+	if (alloc_end(a) > end_pfn) {
+		*tail = *a;
+		tail->start_pfn = end_pfn;
+		tail->count = alloc_end(a) - end_pfn;
+		list_add(&tail->node, &a->node);
+		tail = NULL;
+	}
+	a->count = start_pfn - a->start_pfn;
+	if (!a->count) {
+		list_del(&a->node);
+		kfree(a);
+	}
+unlock:
+	mutex_unlock(&allocs_lock);
+	kfree(tail);
+	return err;
+}
+
+static long gcma_test_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	union {
+		struct gcma_test_version version;
+		struct gcma_test_register reg;
+		struct gcma_test_area_info info;
+		struct gcma_test_range range;
+	} u;
+	int err;
+
+	switch (cmd) {
+	case GCMA_TEST_IOC_VERSION:
+	case GCMA_TEST_IOC_REGISTER:
+	case GCMA_TEST_IOC_AREA_INFO:
+	case GCMA_TEST_IOC_ALLOC:
+	case GCMA_TEST_IOC_FREE:
+		break;
+	default:
+		return -ENOTTY;
+	}
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (copy_from_user(&u, uarg, _IOC_SIZE(cmd)))
+		return -EFAULT;
+
+	switch (cmd) {
+	case GCMA_TEST_IOC_VERSION:
+		err = ioc_version(&u.version);
+		break;
+	case GCMA_TEST_IOC_REGISTER:
+		err = ioc_register(&u.reg);
+		break;
+	case GCMA_TEST_IOC_AREA_INFO:
+		err = ioc_area_info(file, &u.info);
+		break;
+	case GCMA_TEST_IOC_ALLOC:
+		err = ioc_alloc(file, &u.range);
+		if (!err && copy_to_user(uarg, &u, _IOC_SIZE(cmd))) {
+			u64 ns;
+			struct gcma_test_alloc *a;
+
+			/* The caller cannot learn the range: take it back. */
+			mutex_lock(&allocs_lock);
+			a = find_owned(file, u.range.target, u.range.start_pfn,
+				       u.range.start_pfn + u.range.count);
+			if (!IS_ERR(a) &&
+			    !give_back(a, a->start_pfn, a->count, &ns)) {
+				list_del(&a->node);
+				kfree(a);
+			}
+			mutex_unlock(&allocs_lock);
+			return -EFAULT;
+		}
+		return err;
+	case GCMA_TEST_IOC_FREE:
+		err = ioc_free(file, &u.range);
+		break;
+	}
+	if (err)
+		return err;
+	if (copy_to_user(uarg, &u, _IOC_SIZE(cmd)))
+		return -EFAULT;
+	return 0;
+}
+
+static int gcma_test_release(struct inode *inode, struct file *file)
+{
+	struct gcma_test_alloc *a, *next;
+	u64 ns;
+
+	mutex_lock(&allocs_lock);
+	list_for_each_entry_safe(a, next, &allocs, node) {
+		if (a->owner != file)
+			continue;
+		if (give_back(a, a->start_pfn, a->count, &ns))
+			pr_err("PFNs %#lx-%#lx could not be freed\n",
+			       a->start_pfn, alloc_end(a) - 1);
+		list_del(&a->node);
+		kfree(a);
+	}
+	mutex_unlock(&allocs_lock);
+	return 0;
+}
+
+static const struct file_operations gcma_test_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = gcma_test_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = gcma_test_release,
+};
+
+static struct miscdevice gcma_test_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "gcma_test",
+	.fops = &gcma_test_fops,
+	.mode = 0600,
+};
+
+static int __init register_param_area(void)
+{
+	struct gcma_test_register r = { .name = AREA_NAME };
+	int err;
+
+	if (!area_pages)
+		return 0;
+	r.count = area_pages;
+	err = ioc_register(&r);
+	/* Registered by an earlier load: areas are permanent. */
+	return err == -EEXIST ? 0 : err;
 }
 
 static int __init gcma_test_init(void)
 {
 	int err;
 
-	if (area_pages) {
-		err = register_area();
-		if (err)
-			return err;
-	}
+	err = register_param_area();
+	if (err)
+		return err;
+	err = misc_register(&gcma_test_dev);
+	if (err)
+		return err;
 	pr_info("loaded (CONFIG_GCMA=%s)\n", IS_ENABLED(CONFIG_GCMA) ? "y" : "n");
 	return 0;
 }
 
 static void __exit gcma_test_exit(void)
 {
+	misc_deregister(&gcma_test_dev);
 	pr_info("unloaded\n");
 }
 

@@ -2,14 +2,15 @@
  * Every patch of the series must build on its own: check out the series
  * one patch at a time in a worktree of the cached source and build the
  * kernel after each, with the default flavour's config (options a prefix of the
- * series does not know yet simply stay off). Prefixes that built once are
- * remembered by the key of their patches and not built again.
+ * series does not know yet simply stay off). A prefix that built once is
+ * remembered by its source tree and config, not by its patches' text, so
+ * rewording a commit message or renumbering the series rebuilds nothing.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot, projectRoot } from '../paths';
-import { CommandError, exec } from '../util/exec';
+import { capture, CommandError, exec } from '../util/exec';
 import { inputsKey } from './cache';
 import {
   buildKernel,
@@ -47,9 +48,11 @@ export async function checkSeriesBuilds(opts: { log?: (msg: string) => void; job
   mkdirSync(buildDir, { recursive: true });
   writeFileSync(logFile, '');
   const verified = new Set(existsSync(verifiedFile) ? readFileSync(verifiedFile, 'utf8').split('\n') : []);
-  const keys = patches.map((_, i) => inputsKey([kernel.sourceVersion, ...texts.slice(0, i + 1)]));
-  const result: SeriesCheck = { built: [], cached: [] };
-  if (keys.every((k) => verified.has(k))) {
+  const fragments = FLAVOURS['default']!.map((f) => join(root, 'kernel', 'config', f));
+  const configTexts = readDirTexts(join(root, 'kernel', 'config'), FLAVOURS['default']!);
+  // Whole series unchanged since it last passed: no need to apply it.
+  const seriesKey = `series:${inputsKey([kernel.sourceVersion, ...configTexts, ...texts])}`;
+  if (verified.has(seriesKey)) {
     log(`[series] all ${patches.length} prefixes of the series built before`);
     return { built: [], cached: [...patches] };
   }
@@ -57,12 +60,17 @@ export async function checkSeriesBuilds(opts: { log?: (msg: string) => void; job
   // Each prefix is checked out from the series' commits directly, so only
   // the files that differ from the last prefix built get rebuilt.
   const commits = await seriesCommits(kernel.sourceDir, patchDir, patches, logFile);
+  const keys: string[] = [];
+  for (const commit of commits) {
+    const tree = (await capture('git', ['-C', kernel.sourceDir, 'rev-parse', `${commit}^{tree}`])).trim();
+    keys.push(`tree:${inputsKey([tree, ...configTexts])}`);
+  }
+  const result: SeriesCheck = { built: [], cached: [] };
   const tree = `${kernel.sourceDir}.check`;
   if (!existsSync(join(tree, '.git'))) {
     await git(kernel.sourceDir, ['worktree', 'prune'], logFile);
     await git(kernel.sourceDir, ['worktree', 'add', '-q', '--detach', tree, 'base'], logFile);
   }
-  const fragments = FLAVOURS['default']!.map((f) => join(root, 'kernel', 'config', f));
   const steps = new Steps(log);
   for (const [i, name] of patches.entries()) {
     if (verified.has(keys[i]!)) {
@@ -89,5 +97,6 @@ export async function checkSeriesBuilds(opts: { log?: (msg: string) => void; job
     appendFileSync(verifiedFile, `${keys[i]}\n`);
     result.built.push(name);
   }
+  appendFileSync(verifiedFile, `${seriesKey}\n`);
   return result;
 }
