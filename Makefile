@@ -14,10 +14,11 @@ KDIR ?= $(GCMA_CACHE)/build/default
 CLI := node dist/lib/cli.js
 MODULE := kernel/module/gcma_test.ko
 FIXTURES := test/fixtures/warn-module
-UAPI_TEST := build/uapi/gcma_test_uapi
+UAPI_TEST := test/uapi/gcma_test_uapi
 UAPI_HEADER := kernel/include/uapi/linux/gcma_test.h
+ADDON := build/Release/gcma.node
 
-.PHONY: all setup kernel module fixtures test run vm checkpatch clean
+.PHONY: all setup kernel module addon fixtures test run vm checkpatch clean
 
 all: module
 
@@ -30,20 +31,26 @@ kernel: setup
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
+# The Node addon; npm install builds it too (binding.gyp)
+addon: $(ADDON)
+
+$(ADDON): binding.gyp $(wildcard addon/*.cc addon/*.h) $(UAPI_HEADER)
+	npm run --silent build:addon >/dev/null
+	@test -f $@
+
 fixtures: $(UAPI_TEST)
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(FIXTURES) modules
 
 # The device's C test program (run in the VM by test/vm/device.test.ts)
 $(UAPI_TEST): test/uapi/gcma_test_uapi.c $(UAPI_HEADER)
-	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -I kernel/include/uapi -o $@ $<
 
 test: kernel
-	$(MAKE) module fixtures
+	$(MAKE) module addon fixtures
 	node dist/test/run.js
 
 run: kernel
-	$(MAKE) module
+	$(MAKE) module addon
 	$(CLI) vm --module $(MODULE) -- node dist/lib/cli.js status
 
 vm: kernel
@@ -53,4 +60,4 @@ vm: kernel
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(FIXTURES) clean
-	rm -rf dist build
+	rm -rf dist build $(UAPI_TEST)

@@ -6,5 +6,6 @@ module.exports = {
   testMatch: ['**/*.test.js'],
   transform: {},
   testEnvironment: 'node',
+  setupFiles: ['<rootDir>/support/jest-setup.js'],
   watchman: false,
 };

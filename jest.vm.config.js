@@ -5,6 +5,7 @@ module.exports = {
   testMatch: ['**/*.test.js'],
   transform: {},
   testEnvironment: 'node',
+  setupFiles: ['<rootDir>/../support/jest-setup.js'],
   watchman: false,
   cacheDirectory: '/tmp/jest-cache',
 };

@@ -6,13 +6,19 @@
  *   gcma kernel check-series                build after each patch of the series
  *   gcma vm [options] -- COMMAND [ARG...]   boot it under QEMU and run COMMAND
  *   gcma status [--json]                    what this kernel has of GCMA
+ *   gcma areas|register|alloc|stats|session the test device (lib/device-cli.ts)
  *
- * Exit status: 0 success; 1 error; 2 usage; for `vm`, the guest command's
- * own status, or 125 when the VM itself failed (no boot, timeout, kernel
- * panic/oops/WARN).
+ * Exit status: 0 success; 1 error; 2 usage; 3 the kernel (or the library
+ * before it) refused a device command; 4 no usable device (module not
+ * loaded, not root); for `vm`, the guest command's own status, or 125 when
+ * the VM itself failed (no boot, timeout, kernel panic/oops/WARN).
  */
 import { buildKernel, FLAVOURS } from './kernel/build';
 import { checkSeriesBuilds } from './kernel/series-check';
+import { Device } from './device';
+import { allocAndFree, cleancacheStats, EXIT, exitCodeFor, formatAreas, formatRuns, listAreas, resolveArea, runSession, table } from './device-cli';
+import { GcmaError } from './errors';
+import { PfnRange } from './pfn-range';
 import { formatStatus, readStatus } from './status';
 import { runInVm, VmError, type VmRunOptions } from './vm/runner';
 
@@ -26,7 +32,14 @@ const USAGE = `usage:
   gcma vm [--memory MiB] [--cpus N] [--cmdline PARAM]... [--disk IMG]...
           [--module KO]... [--results DIR] [--accel auto|kvm|tcg]
           [--timeout SECONDS] [--flavour NAME] -- COMMAND [ARG...]
-  gcma status [--json]`;
+  gcma status [--json]
+  gcma areas [--json] [--device PATH]
+  gcma register NAME PAGES [--json] [--device PATH]
+  gcma alloc AREA PAGES [--at PFN] [--compound] [--repeat N] [--hold SECONDS]
+             [--json] [--device PATH]     (AREA: name, index or cma; frees on exit)
+  gcma stats [--json] [--device PATH]
+  gcma session [--json] [--device PATH]   commands on stdin: areas, stats,
+             register NAME PAGES, alloc AREA PAGES [at=PFN] [compound], free RANGE`;
 
 interface Parsed {
   flags: Map<string, string[]>;
@@ -101,6 +114,70 @@ async function vm(argv: readonly string[]): Promise<number> {
   }
 }
 
+function openDevice(p: Parsed): Device {
+  return Device.open(p.flags.get('device')?.at(-1));
+}
+
+function emit(p: Parsed, value: unknown, text: () => string): void {
+  console.log(p.flags.has('json') ? JSON.stringify(value, null, 2) : text());
+}
+
+async function deviceCommand(cmd: string, argv: readonly string[]): Promise<number> {
+  switch (cmd) {
+    case 'areas': {
+      const p = parseFlags(argv, ['device'], ['json']);
+      using dev = openDevice(p);
+      const rows = listAreas(dev);
+      emit(p, rows, () => formatAreas(rows));
+      return EXIT.OK;
+    }
+    case 'register': {
+      const p = parseFlags(argv, ['device'], ['json']);
+      const [name, pages] = p.rest;
+      if (name === undefined || pages === undefined || p.rest.length > 2) throw new UsageError('gcma register NAME PAGES');
+      if (!/^\d+$/.test(pages)) throw new UsageError(`PAGES must be a positive integer, not '${pages}'`);
+      using dev = openDevice(p);
+      const a = dev.register(name, Number(pages));
+      const row = listAreas(dev).find((r) => r.target === 'gcma' && r.index === a.index);
+      emit(p, row, () => formatAreas(row ? [row] : []));
+      return EXIT.OK;
+    }
+    case 'alloc': {
+      const p = parseFlags(argv, ['device', 'at', 'repeat', 'hold'], ['json', 'compound']);
+      const [which, pages] = p.rest;
+      if (which === undefined || pages === undefined || p.rest.length > 2) throw new UsageError('gcma alloc AREA PAGES');
+      if (!/^\d+$/.test(pages)) throw new UsageError(`PAGES must be a positive integer, not '${pages}'`);
+      const at = p.flags.get('at')?.at(-1);
+      const hold = Number(p.flags.get('hold')?.at(-1) ?? 0);
+      if (!(hold >= 0)) throw new UsageError('--hold needs a number of seconds');
+      using dev = openDevice(p);
+      const runs = await allocAndFree(resolveArea(dev, which), Number(pages), {
+        ...(at === undefined ? {} : { at: PfnRange.parse(at).start }),
+        compound: p.flags.has('compound'),
+        repeat: intFlag(p, 'repeat') ?? 1,
+        holdMs: hold * 1000,
+      });
+      emit(p, runs, () => formatRuns(runs));
+      return EXIT.OK;
+    }
+    case 'stats': {
+      const p = parseFlags(argv, ['device'], ['json']);
+      using dev = openDevice(p);
+      const stats = { areas: listAreas(dev), cleancache: cleancacheStats() };
+      emit(p, stats, () =>
+        [formatAreas(stats.areas), '', table(['CLEANCACHE', 'VALUE'], Object.entries(stats.cleancache ?? {}).map(([k, v]) => [k, v]))].join('\n'),
+      );
+      return EXIT.OK;
+    }
+    case 'session': {
+      const p = parseFlags(argv, ['device'], ['json']);
+      using dev = openDevice(p);
+      return runSession(dev, process.stdin, { json: p.flags.has('json'), print: (t) => console.log(t) });
+    }
+  }
+  throw new UsageError(`unknown command '${cmd}'`);
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -125,6 +202,12 @@ async function main(argv: string[]): Promise<number> {
       console.log(p.flags.has('json') ? JSON.stringify(s, null, 2) : formatStatus(s));
       return 0;
     }
+    case 'areas':
+    case 'register':
+    case 'alloc':
+    case 'stats':
+    case 'session':
+      return deviceCommand(cmd, rest);
     case undefined:
     case 'help':
     case '--help':
@@ -143,6 +226,6 @@ main(process.argv.slice(2)).then(
       process.exit(2);
     }
     console.error(`gcma: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
+    process.exit(err instanceof GcmaError ? exitCodeFor(err) : 1);
   },
 );

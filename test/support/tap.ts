@@ -52,5 +52,5 @@ export function listTap(program: string, args: readonly string[]): string[] {
 
 /** test/uapi/gcma_test_uapi.c, built on the host by `make fixtures`. */
 export function uapiTestProgram(root: string): string {
-  return `${root}/build/uapi/gcma_test_uapi`;
+  return `${root}/test/uapi/gcma_test_uapi`;
 }

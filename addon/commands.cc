@@ -1,0 +1,157 @@
+#include "commands.h"
+
+#include <string.h>
+
+#include <string>
+
+namespace gcma {
+namespace {
+
+constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
+
+// Argument i as an integer in [0, max]: what fits the field and a JS number
+// exactly. Whether the kernel accepts the value is the kernel's to say.
+double IntegerArg(const Napi::CallbackInfo& info, size_t i, const char* name, double max) {
+  Napi::Env env = info.Env();
+  if (i >= info.Length() || !info[i].IsNumber()) {
+    throw Napi::TypeError::New(env, std::string(name) + " must be a number");
+  }
+  double v = info[i].As<Napi::Number>().DoubleValue();
+  if (!(v >= 0 && v <= max) || v != static_cast<double>(static_cast<uint64_t>(v))) {
+    throw Napi::RangeError::New(env, std::string(name) + " must be an integer from 0 to " +
+                                         std::to_string(static_cast<uint64_t>(max)));
+  }
+  return v;
+}
+
+__u32 U32Arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return static_cast<__u32>(IntegerArg(info, i, name, 4294967295.0));
+}
+
+__u64 U64Arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return static_cast<__u64>(IntegerArg(info, i, name, kMaxSafeInteger));
+}
+
+Napi::Number U64(Napi::Env env, __u64 v) {
+  // PFNs are at most GCMA_TEST_PFN_MAX and counts are in pages: exact.
+  return Napi::Number::New(env, static_cast<double>(v));
+}
+
+// A name field as a string: the kernel NUL-terminates every name it writes.
+Napi::String Name(Napi::Env env, const char (&name)[GCMA_TEST_NAME_LEN]) {
+  return Napi::String::New(env, name, strnlen(name, sizeof(name)));
+}
+
+Napi::Object Range(Napi::Env env, const gcma_test_range& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("target", Napi::Number::New(env, r.target));
+  o.Set("index", Napi::Number::New(env, r.index));
+  o.Set("startPfn", U64(env, r.start_pfn));
+  o.Set("count", U64(env, r.count));
+  o.Set("kernelNs", U64(env, r.kernel_ns));
+  return o;
+}
+
+}  // namespace
+
+VersionCommand::Arg VersionCommand::Parse(const Napi::CallbackInfo&) {
+  return Arg{};
+}
+
+Napi::Value VersionCommand::Result(Napi::Env env, const Arg& v) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("abiVersion", Napi::Number::New(env, v.abi_version));
+  o.Set("features", Napi::Number::New(env, v.features));
+  o.Set("pageSize", U64(env, v.page_size));
+  o.Set("maxAreas", U64(env, v.max_areas));
+  return o;
+}
+
+RegisterCommand::Arg RegisterCommand::Parse(const Napi::CallbackInfo& info) {
+  Arg r{};
+  if (info.Length() < 1 || !info[0].IsString()) {
+    throw Napi::TypeError::New(info.Env(), "name must be a string");
+  }
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (name.find('\0') != std::string::npos) {
+    throw Napi::TypeError::New(info.Env(), "name must not contain NUL characters");
+  }
+  // A name that fills the field leaves no NUL: the kernel says ENAMETOOLONG.
+  memcpy(r.name, name.data(), std::min(name.size(), sizeof(r.name)));
+  r.count = U64Arg(info, 1, "count");
+  return r;
+}
+
+Napi::Value RegisterCommand::Result(Napi::Env env, const Arg& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("index", Napi::Number::New(env, r.index));
+  o.Set("basePfn", U64(env, r.base_pfn));
+  return o;
+}
+
+AreaInfoCommand::Arg AreaInfoCommand::Parse(const Napi::CallbackInfo& info) {
+  Arg a{};
+  a.target = U32Arg(info, 0, "target");
+  a.index = U32Arg(info, 1, "index");
+  return a;
+}
+
+Napi::Value AreaInfoCommand::Result(Napi::Env env, const Arg& a) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("target", Napi::Number::New(env, a.target));
+  o.Set("index", Napi::Number::New(env, a.index));
+  o.Set("name", Name(env, a.name));
+  o.Set("basePfn", U64(env, a.base_pfn));
+  o.Set("count", U64(env, a.count));
+  o.Set("allocated", U64(env, a.allocated));
+  o.Set("cached", U64(env, a.cached));
+  o.Set("allocations", U64(env, a.allocations));
+  o.Set("failures", U64(env, a.failures));
+  o.Set("owned", U64(env, a.owned));
+  return o;
+}
+
+AllocCommand::Arg AllocCommand::Parse(const Napi::CallbackInfo& info) {
+  Arg r{};
+  r.target = U32Arg(info, 0, "target");
+  r.index = U32Arg(info, 1, "index");
+  r.flags = U32Arg(info, 2, "flags");
+  r.start_pfn = U64Arg(info, 3, "startPfn");
+  r.count = U64Arg(info, 4, "count");
+  return r;
+}
+
+Napi::Value AllocCommand::Result(Napi::Env env, const Arg& r) {
+  return Range(env, r);
+}
+
+FreeCommand::Arg FreeCommand::Parse(const Napi::CallbackInfo& info) {
+  Arg r{};
+  r.target = U32Arg(info, 0, "target");
+  r.start_pfn = U64Arg(info, 1, "startPfn");
+  r.count = U64Arg(info, 2, "count");
+  return r;
+}
+
+Napi::Value FreeCommand::Result(Napi::Env env, const Arg& r) {
+  return Range(env, r);
+}
+
+Napi::Object Constants(Napi::Env env) {
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("ABI_VERSION", Napi::Number::New(env, GCMA_TEST_ABI_VERSION));
+  c.Set("DEVICE", Napi::String::New(env, GCMA_TEST_DEVICE));
+  c.Set("NAME_LEN", Napi::Number::New(env, GCMA_TEST_NAME_LEN));
+  c.Set("MAX_AREAS", Napi::Number::New(env, GCMA_TEST_MAX_AREAS));
+  c.Set("PFN_MAX", Napi::Number::New(env, static_cast<double>(GCMA_TEST_PFN_MAX)));
+  c.Set("TARGET_GCMA", Napi::Number::New(env, GCMA_TEST_TARGET_GCMA));
+  c.Set("TARGET_CMA", Napi::Number::New(env, GCMA_TEST_TARGET_CMA));
+  c.Set("ALLOC_ANYWHERE", Napi::Number::New(env, GCMA_TEST_ALLOC_ANYWHERE));
+  c.Set("ALLOC_COMPOUND", Napi::Number::New(env, GCMA_TEST_ALLOC_COMPOUND));
+  c.Set("FEATURE_GCMA", Napi::Number::New(env, GCMA_TEST_FEATURE_GCMA));
+  c.Set("FEATURE_CMA", Napi::Number::New(env, GCMA_TEST_FEATURE_CMA));
+  c.Freeze();
+  return c;
+}
+
+}  // namespace gcma

@@ -1,0 +1,19 @@
+// Errors the Node way: code ('EINVAL'), errno (negative, as in Node's own
+// SystemErrors), syscall ('ioctl' / 'open'), plus the ioctl command name or
+// the device path.
+#ifndef GCMA_ADDON_ERRORS_H
+#define GCMA_ADDON_ERRORS_H
+
+#include <napi.h>
+
+namespace gcma {
+
+// An error for a failed system call; `what` is the command or the path.
+Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const char* what);
+
+// Using a closed device: no system call was made.
+Napi::Error ClosedError(Napi::Env env, const char* what);
+
+}  // namespace gcma
+
+#endif

@@ -1,0 +1,409 @@
+/**
+ * The object API over /dev/gcma_test: a {@link Device} (one open file),
+ * its {@link Area}s, and {@link Allocation}s, handles that free themselves
+ * with `using` / `await using`. Everything the kernel can refuse is checked
+ * here first where it can be known (names, counts, alignment, the area's
+ * bounds); what only the kernel knows still comes back as a typed error.
+ *
+ * Ownership follows the device: ranges belong to the Device that
+ * allocated them, and closing it frees all of them.
+ */
+import {
+  AlreadyFreedError,
+  fromNative,
+  GcmaError,
+  invalidArgument,
+  NameTooLongError,
+  NotFoundError,
+  NotSupportedError,
+  OutOfAreaError,
+} from './errors';
+import { native, type NativeAreaInfo, type NativeDevice, type NativeRange } from './native';
+import { PFN_MAX, PfnRange } from './pfn-range';
+
+export const DEFAULT_DEVICE_PATH = '/dev/gcma_test';
+/** Bytes of an area name, its NUL excluded. */
+export const MAX_NAME_BYTES = 31;
+
+export type Target = 'gcma' | 'cma';
+
+export interface AreaStats {
+  /** Pages allocated (for CMA: by the test module, all files together). */
+  allocated: number;
+  /** Pages not allocated. */
+  free: number;
+  /** Pages holding cleancache copies (always 0 for CMA). */
+  cached: number;
+  /** Successful allocations since the area was registered (CMA: since load). */
+  allocations: number;
+  /** Allocations that found pages busy (CMA: cma_alloc() failures). */
+  failures: number;
+  /** Pages this Device owns in the area. */
+  owned: number;
+}
+
+export interface AllocOptions {
+  /** First PFN; by default the module finds room (first fit). */
+  at?: number;
+  /** One compound page: a power-of-two count, naturally aligned. */
+  compound?: boolean;
+}
+
+export interface FreeResult {
+  range: PfnRange;
+  /** Time spent in gcma_free_range() / cma_release(), measured in the kernel. */
+  kernelNs: number;
+}
+
+/** At most this many commands of one Device wait on libuv's thread pool at once. */
+export const DEFAULT_MAX_IN_FLIGHT = 2;
+
+function call<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw fromNative(err, what);
+  }
+}
+
+async function callAsync<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw fromNative(err, what);
+  }
+}
+
+function targetNumber(target: Target): number {
+  const c = native().constants;
+  return target === 'gcma' ? c.TARGET_GCMA : c.TARGET_CMA;
+}
+
+function checkCount(pages: unknown): number {
+  if (typeof pages !== 'number' || !Number.isInteger(pages) || pages < 1 || pages > PFN_MAX + 1) {
+    throw invalidArgument(`page count must be an integer from 1 to ${PFN_MAX + 1}, not ${String(pages)}`);
+  }
+  return pages;
+}
+
+/** Refuse the names the kernel would refuse. */
+export function checkAreaName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0) throw invalidArgument(`an area name must be a non-empty string`);
+  if (name.includes('/') || name.includes('\0')) throw invalidArgument(`area name ${JSON.stringify(name)} must not contain '/' or NUL`);
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > MAX_NAME_BYTES) {
+    throw new NameTooLongError(`area name ${JSON.stringify(name)} is ${bytes} bytes; at most ${MAX_NAME_BYTES}`, { code: 'ENAMETOOLONG' });
+  }
+  return name;
+}
+
+/** A small FIFO semaphore: async commands beyond the limit wait their turn. */
+class Gate {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+export interface DeviceOptions {
+  /** Async commands in flight at once (default {@link DEFAULT_MAX_IN_FLIGHT}). */
+  maxInFlight?: number;
+}
+
+export class Device implements Disposable {
+  readonly path: string;
+  /** The module's ABI version (checked equal to the addon's at open). */
+  readonly abiVersion: number;
+  /** Bytes per page, from the kernel. */
+  readonly pageSize: number;
+  /** GCMA's area limit, system-wide. */
+  readonly maxAreas: number;
+  /** The kernel has GCMA. */
+  readonly hasGcma: boolean;
+  /** The kernel has a default CMA area (booted with cma=). */
+  readonly hasCma: boolean;
+  /** @internal */
+  readonly handle: NativeDevice;
+  private readonly gate: Gate;
+
+  private constructor(handle: NativeDevice, opts: DeviceOptions) {
+    let v;
+    try {
+      v = call(`query ${handle.path}`, () => handle.version());
+    } catch (err) {
+      handle.close();
+      throw err;
+    }
+    const c = native().constants;
+    if (v.abiVersion !== c.ABI_VERSION) {
+      handle.close();
+      throw new GcmaError(`${handle.path} speaks ABI ${v.abiVersion}, this addon ${c.ABI_VERSION}: rebuild both from one checkout`, {
+        code: 'ERR_GCMA_ABI',
+      });
+    }
+    this.handle = handle;
+    this.path = handle.path;
+    this.abiVersion = v.abiVersion;
+    this.pageSize = v.pageSize;
+    this.maxAreas = v.maxAreas;
+    this.hasGcma = (v.features & c.FEATURE_GCMA) !== 0;
+    this.hasCma = (v.features & c.FEATURE_CMA) !== 0;
+    const limit = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    if (!Number.isInteger(limit) || limit < 1) throw invalidArgument(`maxInFlight must be a positive integer, not ${limit}`);
+    this.gate = new Gate(limit);
+  }
+
+  /** Open the device (synchronously). */
+  static open(path = DEFAULT_DEVICE_PATH, opts: DeviceOptions = {}): Device {
+    const Native = native().Device;
+    return new Device(call(`open ${path}`, () => new Native(path)), opts);
+  }
+
+  /** Open the device without blocking the event loop. */
+  static async openAsync(path = DEFAULT_DEVICE_PATH, opts: DeviceOptions = {}): Promise<Device> {
+    const Native = native().Device;
+    const handle = await callAsync(`open ${path}`, () => Native.open(path));
+    return new Device(handle, opts);
+  }
+
+  get closed(): boolean {
+    return this.handle.closed;
+  }
+
+  /**
+   * Close the device: the kernel frees every range it still owns. Safe to
+   * call twice; commands in flight finish first.
+   */
+  close(): void {
+    this.handle.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** @internal Run an async command through the gate, errors typed. */
+  callAsync<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return this.gate.run(() => callAsync(what, fn));
+  }
+
+  /** Every GCMA area of the system, in registration order. */
+  areas(): Area[] {
+    const out: Area[] = [];
+    for (let index = 0; index < this.maxAreas; index++) {
+      try {
+        out.push(this.areaFromInfo(this.handle.areaInfo(targetNumber('gcma'), index)));
+      } catch (err) {
+        const typed = fromNative(err, `read GCMA area ${index}`);
+        if (typed instanceof NotFoundError) break;
+        throw typed;
+      }
+    }
+    return out;
+  }
+
+  /** A GCMA area by name or index. */
+  area(which: string | number): Area {
+    if (typeof which === 'number') {
+      return this.areaFromInfo(call(`read GCMA area ${which}`, () => this.handle.areaInfo(targetNumber('gcma'), which)));
+    }
+    const found = this.areas().find((a) => a.name === which);
+    if (!found) throw new NotFoundError(`no GCMA area named ${JSON.stringify(which)} (see gcma areas)`, { code: 'ENOENT' });
+    return found;
+  }
+
+  /** The kernel's default CMA area (cma=), as an area to allocate from. */
+  cmaArea(): Area {
+    return this.areaFromInfo(call('read the CMA area', () => this.handle.areaInfo(targetNumber('cma'), 0)));
+  }
+
+  /**
+   * Take `pages` free contiguous pages from the page allocator and register
+   * them as GCMA area `name`. Areas are permanent: they outlive this Device
+   * and the module, until reboot.
+   */
+  register(name: string, pages: number): Area {
+    checkAreaName(name);
+    checkCount(pages);
+    const r = call(`register GCMA area ${JSON.stringify(name)} of ${pages} pages`, () => this.handle.register(name, pages));
+    return this.area(r.index);
+  }
+
+  async registerAsync(name: string, pages: number): Promise<Area> {
+    checkAreaName(name);
+    checkCount(pages);
+    const r = await this.callAsync(`register GCMA area ${JSON.stringify(name)} of ${pages} pages`, () =>
+      this.handle.registerAsync(name, pages),
+    );
+    return this.areaFromInfo(await this.callAsync(`read GCMA area ${r.index}`, () => this.handle.areaInfoAsync(targetNumber('gcma'), r.index)));
+  }
+
+  private areaFromInfo(info: NativeAreaInfo): Area {
+    return new Area(this, info.target === native().constants.TARGET_CMA ? 'cma' : 'gcma', info.index, info.name, PfnRange.of(info.basePfn, info.count));
+  }
+}
+
+export class Area {
+  /** @internal */
+  constructor(
+    readonly device: Device,
+    readonly target: Target,
+    readonly index: number,
+    readonly name: string,
+    readonly range: PfnRange,
+  ) {
+    Object.freeze(this);
+  }
+
+  /** Pages in the area. */
+  get pages(): number {
+    return this.range.count;
+  }
+
+  private describe(): string {
+    return `${this.target === 'gcma' ? 'GCMA' : 'CMA'} area ${JSON.stringify(this.name)}`;
+  }
+
+  stats(): AreaStats {
+    return this.toStats(call(`read ${this.describe()}`, () => this.device.handle.areaInfo(targetNumber(this.target), this.index)));
+  }
+
+  async statsAsync(): Promise<AreaStats> {
+    return this.toStats(
+      await this.device.callAsync(`read ${this.describe()}`, () => this.device.handle.areaInfoAsync(targetNumber(this.target), this.index)),
+    );
+  }
+
+  private toStats(i: NativeAreaInfo): AreaStats {
+    return { allocated: i.allocated, free: i.count - i.allocated, cached: i.cached, allocations: i.allocations, failures: i.failures, owned: i.owned };
+  }
+
+  /** Check what can be checked here; the native call's arguments and a description. */
+  private allocRequest(pages: number, opts: AllocOptions): { args: [number, number, number, number, number]; what: string } {
+    checkCount(pages);
+    const c = native().constants;
+    const compound = opts.compound ?? false;
+    const where = opts.at === undefined ? 'anywhere' : `at ${PfnRange.of(opts.at, 1).format().split('-')[0]}`;
+    const what = `allocate ${pages}${compound ? ' compound' : ''} pages ${where} in ${this.describe()}`;
+    if (this.target === 'cma' && (opts.at !== undefined || compound)) {
+      throw new NotSupportedError(`cannot ${what}: the CMA area only allocates anywhere, without compound pages`, { code: 'ENOTSUP' });
+    }
+    if (compound && (pages & (pages - 1)) !== 0) {
+      throw invalidArgument(`cannot ${what}: a compound allocation needs a power-of-two page count`);
+    }
+    if (opts.at !== undefined) {
+      const range = PfnRange.of(opts.at, Math.min(pages, PFN_MAX + 1 - opts.at));
+      if (!this.range.contains(range) || range.count !== pages) {
+        throw new OutOfAreaError(`cannot ${what}: ${range.format()} is not inside the area (${this.range.format()})`, { code: 'ERANGE' });
+      }
+      if (compound && opts.at % pages !== 0) {
+        throw invalidArgument(`cannot ${what}: a compound range must start at a multiple of its size`);
+      }
+    }
+    const flags = (opts.at === undefined ? c.ALLOC_ANYWHERE : 0) | (compound ? c.ALLOC_COMPOUND : 0);
+    return { args: [targetNumber(this.target), this.index, flags, opts.at ?? 0, pages], what };
+  }
+
+  /** Allocate `pages` pages: anywhere (first fit) or at `opts.at`. */
+  alloc(pages: number, opts: AllocOptions = {}): Allocation {
+    const { args, what } = this.allocRequest(pages, opts);
+    return new Allocation(this, call(what, () => this.device.handle.alloc(...args)), opts.compound ?? false);
+  }
+
+  async allocAsync(pages: number, opts: AllocOptions = {}): Promise<Allocation> {
+    const { args, what } = this.allocRequest(pages, opts);
+    const r = await this.device.callAsync(what, () => this.device.handle.allocAsync(...args));
+    return new Allocation(this, r, opts.compound ?? false);
+  }
+
+  /**
+   * Free part or all of one allocation of this Device, whatever handle it
+   * came from (a compound one only whole). Allocation.free() is the usual way.
+   */
+  freeRange(range: PfnRange): FreeResult {
+    const what = `free ${range.format()} in ${this.describe()}`;
+    const r = call(what, () => this.device.handle.free(targetNumber(this.target), range.start, range.count));
+    return { range, kernelNs: r.kernelNs };
+  }
+
+  async freeRangeAsync(range: PfnRange): Promise<FreeResult> {
+    const what = `free ${range.format()} in ${this.describe()}`;
+    const r = await this.device.callAsync(what, () => this.device.handle.freeAsync(targetNumber(this.target), range.start, range.count));
+    return { range, kernelNs: r.kernelNs };
+  }
+}
+
+export class Allocation implements Disposable, AsyncDisposable {
+  readonly range: PfnRange;
+  /** Time spent in gcma_alloc_range() / cma_alloc(), measured in the kernel. */
+  readonly kernelNs: number;
+  private state: 'held' | 'freeing' | 'freed' = 'held';
+
+  /** @internal */
+  constructor(
+    readonly area: Area,
+    r: NativeRange,
+    readonly compound: boolean,
+  ) {
+    this.range = PfnRange.of(r.startPfn, r.count);
+    this.kernelNs = r.kernelNs;
+  }
+
+  get freed(): boolean {
+    return this.state !== 'held';
+  }
+
+  private take(): void {
+    if (this.state !== 'held') {
+      throw new AlreadyFreedError(`${this.range.format()} in area ${JSON.stringify(this.area.name)} was freed already`, {
+        code: 'ERR_GCMA_ALREADY_FREED',
+      });
+    }
+    this.state = 'freeing';
+  }
+
+  /** Free the whole range. A second call throws AlreadyFreedError, without a kernel call. */
+  free(): FreeResult {
+    this.take();
+    try {
+      const r = this.area.freeRange(this.range);
+      this.state = 'freed';
+      return r;
+    } catch (err) {
+      this.state = 'held';
+      throw err;
+    }
+  }
+
+  async freeAsync(): Promise<FreeResult> {
+    this.take();
+    try {
+      const r = await this.area.freeRangeAsync(this.range);
+      this.state = 'freed';
+      return r;
+    } catch (err) {
+      this.state = 'held';
+      throw err;
+    }
+  }
+
+  /** `using`: free unless freed already, or the Device is closed (which freed it). */
+  [Symbol.dispose](): void {
+    if (this.state === 'held' && !this.area.device.closed) this.free();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.state === 'held' && !this.area.device.closed) await this.freeAsync();
+  }
+}

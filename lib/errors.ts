@@ -1,0 +1,158 @@
+/**
+ * Typed errors. Every error this package throws is a {@link GcmaError};
+ * those that come from the kernel keep Node's SystemError shape: `code`
+ * ('EINVAL'), `errno` (negative, as in Node: -22), `syscall` ('ioctl' or
+ * 'open') and the ioctl `command` or the device `path`. The subclass is
+ * chosen by `code` (and, for EACCES/ENOENT, by whether open or an ioctl
+ * failed), following the errno table of include/uapi/linux/gcma_test.h.
+ * Errors the library finds itself, before any system call, have no
+ * `syscall` and no `errno`.
+ */
+
+export interface GcmaErrorDetails {
+  code: string;
+  errno?: number;
+  syscall?: string;
+  /** The ioctl, e.g. 'GCMA_TEST_IOC_ALLOC'. */
+  command?: string;
+  /** The device node, for open(). */
+  path?: string;
+  cause?: unknown;
+}
+
+export class GcmaError extends Error {
+  readonly code: string;
+  readonly errno: number | undefined;
+  readonly syscall: string | undefined;
+  readonly command: string | undefined;
+  readonly path: string | undefined;
+
+  constructor(message: string, details: GcmaErrorDetails) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.code = details.code;
+    this.errno = details.errno;
+    this.syscall = details.syscall;
+    this.command = details.command;
+    this.path = details.path;
+  }
+}
+
+/** EINVAL: a bad range, count, flag or name (from the kernel, or refused before it). */
+export class InvalidArgumentError extends GcmaError {}
+/** ENAMETOOLONG: an area name of 32 bytes or more. */
+export class NameTooLongError extends InvalidArgumentError {}
+/** EEXIST: an area of that name exists (areas are permanent). */
+export class AreaExistsError extends GcmaError {}
+/** ENOSPC: GCMA's limit of 64 areas is reached (for the whole system, until reboot). */
+export class AreaLimitError extends GcmaError {}
+/** ENOMEM: no contiguous memory for a new area, no room in the area, or cma_alloc() failed. */
+export class OutOfMemoryError extends GcmaError {}
+/** ENOENT from an ioctl: no area with that index, or nothing allocated there. */
+export class NotFoundError extends GcmaError {}
+/** ERANGE: an explicit range that is not inside the area. */
+export class OutOfAreaError extends InvalidArgumentError {}
+/** EBUSY: a page of the range is allocated already. */
+export class BusyError extends GcmaError {}
+/** EACCES from an ioctl: the range belongs to another open file of the device. */
+export class NotOwnedError extends GcmaError {}
+/** EPERM (no CAP_SYS_ADMIN), or EACCES from open (the node is root-only). */
+export class PermissionDeniedError extends GcmaError {}
+/** EOPNOTSUPP (errno 95, which Node names ENOTSUP): explicit or compound allocation from the CMA area. */
+export class NotSupportedError extends GcmaError {}
+/** ENODEV: the kernel has no GCMA, or no default CMA area (boot with cma=). */
+export class NoDeviceError extends GcmaError {}
+/** ENOENT/ENXIO from open: /dev/gcma_test does not exist; gcma_test.ko is not loaded. */
+export class DeviceMissingError extends GcmaError {}
+/** ENOTTY: the module does not know the command: module and library ABIs differ. */
+export class AbiMismatchError extends GcmaError {}
+/** EFAULT: the kernel could not read or write the argument. */
+export class BadAddressError extends GcmaError {}
+/** The Device was closed; no system call was made. */
+export class DeviceClosedError extends GcmaError {}
+/** An Allocation freed already; no system call was made. */
+export class AlreadyFreedError extends GcmaError {}
+
+type ErrorClass = new (message: string, details: GcmaErrorDetails) => GcmaError;
+
+const BY_CODE: Readonly<Record<string, ErrorClass>> = {
+  EINVAL: InvalidArgumentError,
+  ENAMETOOLONG: NameTooLongError,
+  EEXIST: AreaExistsError,
+  ENOSPC: AreaLimitError,
+  ENOMEM: OutOfMemoryError,
+  ENOENT: NotFoundError,
+  ERANGE: OutOfAreaError,
+  EBUSY: BusyError,
+  EACCES: NotOwnedError,
+  EPERM: PermissionDeniedError,
+  // errno 95: EOPNOTSUPP in the kernel, ENOTSUP in libuv and Node
+  ENOTSUP: NotSupportedError,
+  EOPNOTSUPP: NotSupportedError,
+  ENODEV: NoDeviceError,
+  ENOTTY: AbiMismatchError,
+  EFAULT: BadAddressError,
+  ERR_GCMA_DEVICE_CLOSED: DeviceClosedError,
+};
+
+const OPEN_BY_CODE: Readonly<Record<string, ErrorClass>> = {
+  ENOENT: DeviceMissingError,
+  ENXIO: DeviceMissingError,
+  ENODEV: DeviceMissingError,
+  EACCES: PermissionDeniedError,
+  EPERM: PermissionDeniedError,
+};
+
+/** What to do about it, by code: appended to the kernel's messages. */
+const HINTS: Readonly<Record<string, string>> = {
+  EACCES: 'only the open file that allocated a range can free it',
+  EPERM: 'the device needs CAP_SYS_ADMIN: run as root',
+  ENOSPC: 'areas are permanent: reboot to register more',
+  EEXIST: 'areas are permanent: use the existing one or another name',
+  EBUSY: 'free the overlapping range first, or allocate anywhere in the area',
+  ERANGE: 'the range must lie inside the area: see area.range',
+  ENOTSUP: 'the CMA area only allocates anywhere, without compound pages',
+  ENODEV: 'boot with cma=SIZE for a CMA area; the kernel needs CONFIG_GCMA',
+  ENOTTY: 'rebuild gcma_test.ko and the addon from the same checkout',
+  ENAMETOOLONG: 'area names are at most 31 bytes',
+};
+
+const OPEN_HINTS: Readonly<Record<string, string>> = {
+  ENOENT: 'load the module: insmod kernel/module/gcma_test.ko',
+  EACCES: 'the device is root-only (0600): run as root',
+};
+
+interface NativeErrorShape {
+  code?: unknown;
+  errno?: unknown;
+  syscall?: unknown;
+  command?: unknown;
+  path?: unknown;
+  message?: unknown;
+}
+
+/**
+ * The typed error for an error the addon threw. `what` says what was asked,
+ * e.g. 'allocate 16 pages anywhere in GCMA area "a"'. Errors without an
+ * errno code (TypeErrors from bad argument types) are returned as they are.
+ */
+export function fromNative(err: unknown, what: string): unknown {
+  if (typeof err !== 'object' || err === null) return err;
+  const e = err as NativeErrorShape;
+  if (typeof e.code !== 'string') return err;
+  const isOpen = e.syscall === 'open';
+  const Class = (isOpen ? OPEN_BY_CODE[e.code] : undefined) ?? BY_CODE[e.code] ?? GcmaError;
+  const hint = (isOpen ? OPEN_HINTS[e.code] : undefined) ?? HINTS[e.code] ?? '';
+  const details: GcmaErrorDetails = { code: e.code, cause: err };
+  if (typeof e.errno === 'number') details.errno = e.errno;
+  if (typeof e.syscall === 'string') details.syscall = e.syscall;
+  if (typeof e.command === 'string') details.command = e.command;
+  if (typeof e.path === 'string') details.path = e.path;
+  const reason = typeof e.message === 'string' ? e.message : e.code;
+  return new Class(`cannot ${what}: ${reason}${hint ? ` (${hint})` : ''}`, details);
+}
+
+/** An argument the library refuses before calling the kernel. */
+export function invalidArgument(message: string): InvalidArgumentError {
+  return new InvalidArgumentError(message, { code: 'EINVAL' });
+}

@@ -1,0 +1,15 @@
+/**
+ * gcma: drive GCMA from user space through /dev/gcma_test.
+ *
+ * ```ts
+ * import { Device } from 'gcma';
+ * using dev = Device.open();
+ * const area = dev.area('gcma_test');
+ * using a = area.alloc(16);
+ * console.log(a.range.format(), a.kernelNs);
+ * ```
+ */
+export { Allocation, Area, checkAreaName, DEFAULT_DEVICE_PATH, DEFAULT_MAX_IN_FLIGHT, Device, MAX_NAME_BYTES } from './device';
+export type { AllocOptions, AreaStats, DeviceOptions, FreeResult, Target } from './device';
+export * from './errors';
+export { PFN_MAX, PfnRange, systemPageSize } from './pfn-range';

@@ -1,0 +1,176 @@
+/**
+ * Ranges of page frame numbers: immutable, at least one page, checked at
+ * construction. PFNs are JavaScript numbers, exact up to PFN_MAX (2^52 - 1,
+ * the device's limit too): anything else is refused with an
+ * InvalidArgumentError rather than silently rounded.
+ */
+import { readFileSync } from 'node:fs';
+import { invalidArgument } from './errors';
+
+/** The largest PFN the device and this type accept (GCMA_TEST_PFN_MAX). */
+export const PFN_MAX = 2 ** 52 - 1;
+
+function checkInteger(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw invalidArgument(`${name} must be an integer from ${min} to ${max}, not ${String(v)}`);
+  }
+  return v;
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+let cachedPageSize: number | undefined;
+
+/**
+ * This kernel's page size in bytes (the KernelPageSize of this process's
+ * first mapping): what the device reports as pageSize too.
+ */
+export function systemPageSize(): number {
+  if (cachedPageSize === undefined) {
+    const m = /^KernelPageSize:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/smaps', 'utf8'));
+    if (!m) throw new Error('no KernelPageSize in /proc/self/smaps');
+    cachedPageSize = Number(m[1]) * 1024;
+  }
+  return cachedPageSize;
+}
+
+export class PfnRange implements Iterable<number> {
+  /** First PFN. */
+  readonly start: number;
+  /** Pages, at least 1. */
+  readonly count: number;
+
+  private constructor(start: number, count: number) {
+    this.start = start;
+    this.count = count;
+    Object.freeze(this);
+  }
+
+  /** `count` pages from `start`. */
+  static of(start: number, count: number): PfnRange {
+    checkInteger('start PFN', start, 0, PFN_MAX);
+    checkInteger('page count', count, 1, PFN_MAX + 1 - start);
+    return new PfnRange(start, count);
+  }
+
+  /** From `start` up to and including `last`. */
+  static inclusive(start: number, last: number): PfnRange {
+    checkInteger('last PFN', last, 0, PFN_MAX);
+    return PfnRange.of(start, last - start + 1);
+  }
+
+  /**
+   * The pages holding the bytes [address, address + bytes): the physical
+   * address need not be page aligned, the range covers every page touched.
+   */
+  static fromBytes(address: number | bigint, bytes: number | bigint, pageSize = systemPageSize()): PfnRange {
+    const a = BigInt(address);
+    const b = BigInt(bytes);
+    const p = BigInt(checkInteger('page size', pageSize, 1, 2 ** 30));
+    if (a < 0n || b <= 0n) throw invalidArgument(`need a non-negative address and a positive byte count, not ${address} + ${bytes}`);
+    const first = a / p;
+    const last = (a + b - 1n) / p;
+    if (last > BigInt(PFN_MAX)) throw invalidArgument(`bytes ${hex(Number(a))}+${b} reach above PFN ${hex(PFN_MAX)}`);
+    return PfnRange.inclusive(Number(first), Number(last));
+  }
+
+  /**
+   * Parse `0x12000-0x12fff` (inclusive, as the kernel prints ranges),
+   * `0x12000+16` (start and pages), or a single PFN. Decimal works too.
+   */
+  static parse(text: string): PfnRange {
+    const num = String.raw`(0[xX][0-9a-fA-F]+|\d+)`;
+    const m = new RegExp(`^\\s*${num}\\s*(?:([-+])\\s*${num})?\\s*$`).exec(text);
+    if (!m) throw invalidArgument(`not a PFN range: '${text}' (expected e.g. 0x12000-0x12fff or 0x12000+16)`);
+    const parseNum = (s: string): number => {
+      const v = Number(s);
+      if (!Number.isSafeInteger(v)) throw invalidArgument(`PFN ${s} is too large (maximum ${hex(PFN_MAX)})`);
+      return v;
+    };
+    const start = parseNum(m[1]!);
+    if (!m[2]) return PfnRange.of(start, 1);
+    const second = parseNum(m[3]!);
+    return m[2] === '+' ? PfnRange.of(start, second) : PfnRange.inclusive(start, second);
+  }
+
+  /** One past the last PFN. */
+  get end(): number {
+    return this.start + this.count;
+  }
+
+  /** The last PFN. */
+  get last(): number {
+    return this.end - 1;
+  }
+
+  bytes(pageSize = systemPageSize()): number {
+    return this.count * pageSize;
+  }
+
+  contains(other: number | PfnRange): boolean {
+    if (typeof other === 'number') return other >= this.start && other < this.end;
+    return other.start >= this.start && other.end <= this.end;
+  }
+
+  overlaps(other: PfnRange): boolean {
+    return other.start < this.end && this.start < other.end;
+  }
+
+  /** The common pages, or null. */
+  intersect(other: PfnRange): PfnRange | null {
+    const start = Math.max(this.start, other.start);
+    const end = Math.min(this.end, other.end);
+    return start < end ? new PfnRange(start, end - start) : null;
+  }
+
+  /** [the first `pages` pages, the rest]; `pages` from 1 to count - 1. */
+  split(pages: number): [PfnRange, PfnRange] {
+    checkInteger('split point', pages, 1, this.count - 1);
+    return [new PfnRange(this.start, pages), new PfnRange(this.start + pages, this.count - pages)];
+  }
+
+  /** Whether start is a multiple of 2^order pages. */
+  isAligned(order: number): boolean {
+    checkInteger('order', order, 0, 52);
+    return this.start % 2 ** order === 0;
+  }
+
+  /**
+   * The largest sub-range whose start and end are multiples of 2^order
+   * pages, or null if there is none.
+   */
+  alignTo(order: number): PfnRange | null {
+    checkInteger('order', order, 0, 52);
+    const size = 2 ** order;
+    const start = Math.ceil(this.start / size) * size;
+    const end = Math.floor(this.end / size) * size;
+    return start < end ? new PfnRange(start, end - start) : null;
+  }
+
+  /** The same number of pages starting `pages` further on (or back). */
+  shift(pages: number): PfnRange {
+    return PfnRange.of(this.start + pages, this.count);
+  }
+
+  equals(other: PfnRange): boolean {
+    return this.start === other.start && this.count === other.count;
+  }
+
+  /** Every PFN, in order. */
+  *[Symbol.iterator](): Iterator<number> {
+    for (let pfn = this.start; pfn < this.end; pfn++) yield pfn;
+  }
+
+  /** `0x12000-0x12fff`: inclusive, as the kernel prints ranges. */
+  format(): string {
+    return `${hex(this.start)}-${hex(this.last)}`;
+  }
+
+  toString(): string {
+    return this.format();
+  }
+
+  toJSON(): { start: number; count: number } {
+    return { start: this.start, count: this.count };
+  }
+}

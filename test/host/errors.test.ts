@@ -1,0 +1,112 @@
+/**
+ * Error mapping: the addon's errno errors become typed GcmaErrors by code
+ * (and by syscall for open), keeping code, errno, syscall and command; the
+ * library's own refusals are typed too. Real system calls where the host
+ * can make them: opening a missing device node.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkAreaName, Device } from '../../lib/device';
+import * as errors from '../../lib/errors';
+import { native } from '../../lib/native';
+
+const { fromNative, GcmaError } = errors;
+
+function nativeError(code: string, errno: number, syscall: string, extra: Record<string, string> = {}): Error {
+  return Object.assign(new Error(`${code}: something, ${syscall}`), { code, errno, syscall, ...extra });
+}
+
+describe('fromNative', () => {
+  it.each([
+    ['EINVAL', -22, errors.InvalidArgumentError],
+    ['ENAMETOOLONG', -36, errors.NameTooLongError],
+    ['EEXIST', -17, errors.AreaExistsError],
+    ['ENOSPC', -28, errors.AreaLimitError],
+    ['ENOMEM', -12, errors.OutOfMemoryError],
+    ['ENOENT', -2, errors.NotFoundError],
+    ['ERANGE', -34, errors.OutOfAreaError],
+    ['EBUSY', -16, errors.BusyError],
+    ['EACCES', -13, errors.NotOwnedError],
+    ['EPERM', -1, errors.PermissionDeniedError],
+    ['ENOTSUP', -95, errors.NotSupportedError],
+    ['EOPNOTSUPP', -95, errors.NotSupportedError],
+    ['ENODEV', -19, errors.NoDeviceError],
+    ['ENOTTY', -25, errors.AbiMismatchError],
+    ['EFAULT', -14, errors.BadAddressError],
+    ['EIO', -5, GcmaError],
+  ])('ioctl %s -> %p', (code, errno, Class) => {
+    const e = fromNative(nativeError(code, errno, 'ioctl', { command: 'GCMA_TEST_IOC_ALLOC' }), 'allocate 16 pages anywhere in GCMA area "a"');
+    expect(e).toBeInstanceOf(Class);
+    expect(e).toBeInstanceOf(GcmaError);
+    expect(e).toBeInstanceOf(Error);
+    expect(e).toMatchObject({ code, errno, syscall: 'ioctl', command: 'GCMA_TEST_IOC_ALLOC', name: Class.name });
+    expect((e as Error).message).toMatch(/^cannot allocate 16 pages anywhere in GCMA area "a": /);
+  });
+
+  it.each([
+    ['ENOENT', errors.DeviceMissingError, /insmod/],
+    ['EACCES', errors.PermissionDeniedError, /root/],
+  ])('open %s -> %p, saying what to do', (code, Class, hint) => {
+    const e = fromNative(nativeError(code, -2, 'open', { path: '/dev/gcma_test' }), 'open /dev/gcma_test');
+    expect(e).toBeInstanceOf(Class);
+    expect(e).toMatchObject({ code, syscall: 'open', path: '/dev/gcma_test' });
+    expect((e as Error).message).toMatch(hint);
+  });
+
+  it('keeps the native error as the cause', () => {
+    const n = nativeError('EBUSY', -16, 'ioctl');
+    expect((fromNative(n, 'x') as Error).cause).toBe(n);
+  });
+
+  it('passes through errors without an errno code (TypeErrors)', () => {
+    const t = new TypeError('count must be a number');
+    expect(fromNative(t, 'x')).toBe(t);
+    expect(fromNative('s', 'x')).toBe('s');
+  });
+});
+
+describe('refused before the kernel', () => {
+  it.each([[''], ['a/b'], ['a\0b'], [42]])('area name %p', (name) => {
+    expect(() => checkAreaName(name)).toThrow(errors.InvalidArgumentError);
+  });
+
+  it('a name of 32 bytes is too long; 31 is not', () => {
+    expect(checkAreaName('x'.repeat(31))).toBe('x'.repeat(31));
+    const e = (() => {
+      try {
+        checkAreaName('é'.repeat(16));
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    })();
+    expect(e).toBeInstanceOf(errors.NameTooLongError);
+    expect(e).toMatchObject({ code: 'ENAMETOOLONG', syscall: undefined, errno: undefined });
+  });
+});
+
+describe('the addon on the host (no gcma_test module here)', () => {
+  it('exports the uapi header constants', () => {
+    expect(native().constants).toMatchObject({ ABI_VERSION: 1, DEVICE: '/dev/gcma_test', NAME_LEN: 32, MAX_AREAS: 64, PFN_MAX: 2 ** 52 - 1 });
+  });
+
+  it('opening a missing node is a DeviceMissingError from open(2)', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'gcma-')), 'gcma_test');
+    for (const attempt of [() => Device.open(path), () => Device.openAsync(path)]) {
+      let caught: unknown;
+      try {
+        await attempt();
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(errors.DeviceMissingError);
+      expect(caught).toMatchObject({ code: 'ENOENT', errno: -2, syscall: 'open', path });
+      expect((caught as Error).message).toContain(`cannot open ${path}: ENOENT: No such file or directory, open ${path}`);
+    }
+  });
+
+  it('an open file that is not the device answers ENOTTY: AbiMismatchError', () => {
+    expect(() => Device.open('/dev/null')).toThrow(errors.AbiMismatchError);
+  });
+});

@@ -1,0 +1,264 @@
+/**
+ * Runs inside the QEMU guest: the addon and the TypeScript API against the
+ * real /dev/gcma_test. Every command sync and async, every error class the
+ * kernel can be made to return from JavaScript, typed and with errno kept,
+ * a worker thread, many concurrent Promise allocations, and closing with
+ * commands in flight. (The C test covers what JS cannot express:
+ * reserved fields, bad pointers, EPERM on a handed-over file, ENOSPC.)
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Device, type Area } from '../../lib/device';
+import * as errors from '../../lib/errors';
+import { native } from '../../lib/native';
+import { projectRoot } from '../../lib/paths';
+import { PfnRange } from '../../lib/pfn-range';
+import { insmod, rmmod, TEST_MODULE } from './support/guest';
+
+const AREA_PAGES = 1024;
+let dev: Device;
+let area: Area;
+
+beforeAll(() => {
+  insmod(TEST_MODULE);
+  dev = Device.open();
+  area = dev.register(`addon-${process.pid}`, AREA_PAGES);
+});
+
+afterAll(() => {
+  dev.close();
+  rmmod('gcma_test');
+});
+
+afterEach(() => {
+  // Every test leaves the area as it found it.
+  expect(area.stats()).toMatchObject({ allocated: 0, owned: 0 });
+});
+
+function caught(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('did not throw');
+}
+
+async function rejected(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('did not reject');
+}
+
+describe('device', () => {
+  it('reports the kernel: ABI, page size, GCMA and the cma=64M area', async () => {
+    expect(dev).toMatchObject({ abiVersion: 1, pageSize: 4096, maxAreas: 64, hasGcma: true, hasCma: true, path: '/dev/gcma_test' });
+    const cma = dev.cmaArea();
+    expect(cma).toMatchObject({ target: 'cma', index: 0, name: 'reserved', pages: 16384 });
+    await using d = await Device.openAsync();
+    expect(d.pageSize).toBe(4096);
+  });
+
+  it('lists areas, finds them by name and index', () => {
+    const all = dev.areas();
+    expect(all.map((a) => a.name)).toContain(area.name);
+    expect(dev.area(area.name)).toEqual(area);
+    expect(dev.area(area.index).range.equals(area.range)).toBe(true);
+    expect(area.range.count).toBe(AREA_PAGES);
+    expect(caught(() => dev.area('no-such-area'))).toBeInstanceOf(errors.NotFoundError);
+    expect(caught(() => dev.area(63))).toMatchObject({ code: 'ENOENT', syscall: 'ioctl', command: 'GCMA_TEST_IOC_AREA_INFO' });
+  });
+
+  it('closes idempotently; use after close is a DeviceClosedError without a system call', async () => {
+    const d = Device.open();
+    const dArea = d.area(area.index);
+    const a = dArea.alloc(8);
+    expect(area.stats().allocated).toBe(8);
+    d.close();
+    d.close();
+    expect(d.closed).toBe(true);
+    expect(area.stats().allocated).toBe(0); // the kernel freed what d owned
+    expect(caught(() => a.free())).toMatchObject({ name: 'DeviceClosedError', code: 'ERR_GCMA_DEVICE_CLOSED', syscall: undefined });
+    expect(await rejected(dArea.allocAsync(1))).toBeInstanceOf(errors.DeviceClosedError);
+    expect(caught(() => d.areas())).toBeInstanceOf(errors.DeviceClosedError);
+    a[Symbol.dispose](); // nothing to do: the close freed it
+  });
+});
+
+describe.each(['sync', 'async'] as const)('%s commands', (mode) => {
+  const alloc = (pages: number, opts = {}) => (mode === 'sync' ? Promise.resolve(area.alloc(pages, opts)) : area.allocAsync(pages, opts));
+
+  it('allocates anywhere (first fit), at a PFN, and compound; frees with kernel times', async () => {
+    const a = await alloc(16);
+    expect(a.range.equals(PfnRange.of(area.range.start, 16))).toBe(true);
+    expect(a.kernelNs).toBeGreaterThan(0);
+    const b = await alloc(8, { at: area.range.start + 64 });
+    expect(b.range.start).toBe(area.range.start + 64);
+    const c = await alloc(32, { compound: true });
+    expect(c.range.isAligned(5)).toBe(true);
+    expect(area.range.contains(c.range)).toBe(true);
+    const stats = mode === 'sync' ? area.stats() : await area.statsAsync();
+    expect(stats).toMatchObject({ allocated: 56, owned: 56, free: AREA_PAGES - 56 });
+    for (const x of [a, b, c]) {
+      const r = mode === 'sync' ? x.free() : await x.freeAsync();
+      expect(r.kernelNs).toBeGreaterThan(0);
+      expect(r.range.equals(x.range)).toBe(true);
+    }
+  });
+
+  it('frees itself with using / await using', async () => {
+    {
+      using a = await alloc(4);
+      await using b = await alloc(4);
+      expect(area.stats().allocated).toBe(8);
+      expect(a.freed || b.freed).toBe(false);
+    }
+    expect(area.stats().allocated).toBe(0);
+  });
+
+  it('a second free is an AlreadyFreedError, not a kernel call', async () => {
+    const a = await alloc(2);
+    await (mode === 'sync' ? a.free() : a.freeAsync());
+    const err = mode === 'sync' ? caught(() => a.free()) : await rejected(a.freeAsync());
+    expect(err).toBeInstanceOf(errors.AlreadyFreedError);
+    expect(err).toMatchObject({ syscall: undefined, errno: undefined });
+  });
+
+  it('typed kernel errors: EBUSY, EACCES, ENOENT, ENOMEM, EINVAL, EEXIST', async () => {
+    const a = await alloc(8, { at: area.range.start });
+    const attempt = async (fn: () => unknown): Promise<unknown> => (mode === 'sync' ? caught(fn) : rejected(Promise.resolve().then(fn)));
+    const busy = await attempt(() => (mode === 'sync' ? area.alloc(4, { at: area.range.start + 4 }) : area.allocAsync(4, { at: area.range.start + 4 })));
+    expect(busy).toBeInstanceOf(errors.BusyError);
+    expect(busy).toMatchObject({ code: 'EBUSY', errno: -16, syscall: 'ioctl', command: 'GCMA_TEST_IOC_ALLOC' });
+    expect((busy as Error).message).toContain(`cannot allocate 4 pages at 0x${(area.range.start + 4).toString(16)} in GCMA area "${area.name}"`);
+
+    using other = Device.open();
+    const otherArea = other.area(area.index);
+    const notOwned = await attempt(() => (mode === 'sync' ? otherArea.freeRange(a.range) : otherArea.freeRangeAsync(a.range)));
+    expect(notOwned).toBeInstanceOf(errors.NotOwnedError);
+    expect(notOwned).toMatchObject({ code: 'EACCES', errno: -13, command: 'GCMA_TEST_IOC_FREE' });
+
+    const missing = PfnRange.of(area.range.start + 100, 1);
+    const notFound = await attempt(() => (mode === 'sync' ? area.freeRange(missing) : area.freeRangeAsync(missing)));
+    expect(notFound).toMatchObject({ name: 'NotFoundError', code: 'ENOENT', errno: -2 });
+
+    const full = await attempt(() => (mode === 'sync' ? area.alloc(AREA_PAGES) : area.allocAsync(AREA_PAGES)));
+    expect(full).toMatchObject({ name: 'OutOfMemoryError', code: 'ENOMEM', errno: -12 });
+
+    // 2^11 pages: a power of two (the library's check) above MAX_PAGE_ORDER (the kernel's)
+    const tooBig = await attempt(() => (mode === 'sync' ? area.alloc(2048, { compound: true }) : area.allocAsync(2048, { compound: true })));
+    expect(tooBig).toMatchObject({ name: 'InvalidArgumentError', code: 'EINVAL', syscall: 'ioctl' });
+
+    const exists = await attempt(() => (mode === 'sync' ? dev.register(area.name, 1) : dev.registerAsync(area.name, 1)));
+    expect(exists).toMatchObject({ name: 'AreaExistsError', code: 'EEXIST', command: 'GCMA_TEST_IOC_REGISTER' });
+    const noMemory = await attempt(() => (mode === 'sync' ? dev.register(`huge-${mode}`, 2 ** 40) : dev.registerAsync(`huge-${mode}`, 2 ** 40)));
+    expect(noMemory).toMatchObject({ name: 'OutOfMemoryError', code: 'ENOMEM' });
+    await (mode === 'sync' ? a.free() : a.freeAsync());
+  });
+
+  it('partial free of a compound range is the kernel\'s EINVAL', async () => {
+    const c = await alloc(16, { compound: true });
+    const half = c.range.split(8)[0];
+    const err = mode === 'sync' ? caught(() => area.freeRange(half)) : await rejected(area.freeRangeAsync(half));
+    expect(err).toMatchObject({ name: 'InvalidArgumentError', code: 'EINVAL', syscall: 'ioctl', command: 'GCMA_TEST_IOC_FREE' });
+    await (mode === 'sync' ? c.free() : c.freeAsync());
+  });
+
+  it('CMA: allocates anywhere, frees; explicit placement refused', async () => {
+    const cma = dev.cmaArea();
+    const before = cma.stats();
+    const a = mode === 'sync' ? cma.alloc(32) : await cma.allocAsync(32);
+    expect(cma.range.contains(a.range)).toBe(true);
+    expect(cma.stats().allocated).toBe(before.allocated + 32);
+    await (mode === 'sync' ? a.free() : a.freeAsync());
+    expect(cma.stats().allocated).toBe(before.allocated);
+    expect(caught(() => cma.alloc(1, { at: cma.range.start }))).toBeInstanceOf(errors.NotSupportedError);
+  });
+});
+
+describe('refused by the library before the kernel', () => {
+  it.each([
+    ['a count of 0', () => area.alloc(0), errors.InvalidArgumentError],
+    ['a fractional count', () => area.alloc(1.5), errors.InvalidArgumentError],
+    ['a range outside the area', () => area.alloc(2, { at: area.range.last }), errors.OutOfAreaError],
+    ['a compound count that is no power of two', () => area.alloc(12, { compound: true }), errors.InvalidArgumentError],
+    ['a misaligned compound range', () => area.alloc(16, { at: area.range.start + 1, compound: true }), errors.InvalidArgumentError],
+    ['a 32-byte name', () => dev.register('n'.repeat(32), 1), errors.NameTooLongError],
+    ['a name with /', () => dev.register('a/b', 1), errors.InvalidArgumentError],
+  ])('%s', (_what, fn, Class) => {
+    const before = area.stats();
+    const err = caught(fn);
+    expect(err).toBeInstanceOf(Class);
+    expect((err as errors.GcmaError).syscall).toBeUndefined();
+    expect(area.stats()).toEqual(before);
+  });
+
+  it('the same refusals in the kernel, through the raw addon, keep their errno', () => {
+    const c = native().constants;
+    const raw = (fn: () => unknown) => caught(fn) as errors.GcmaError;
+    expect(raw(() => dev.handle.alloc(c.TARGET_GCMA, area.index, 0, area.range.last, 2))).toMatchObject({ code: 'ERANGE', errno: -34, syscall: 'ioctl' });
+    expect(raw(() => dev.handle.alloc(c.TARGET_CMA, 0, 0, 0, 1))).toMatchObject({ code: 'ENOTSUP', errno: -95 }); // errno 95: Node's name for EOPNOTSUPP
+    expect(raw(() => dev.handle.register('n'.repeat(32), 1))).toMatchObject({ code: 'ENAMETOOLONG', errno: -36 });
+    expect(raw(() => dev.handle.alloc(c.TARGET_GCMA, area.index, 0x80, 0, 1))).toMatchObject({ code: 'EINVAL' });
+    expect(errors.fromNative(raw(() => dev.handle.alloc(c.TARGET_GCMA, area.index, 0, area.range.last, 2)), 'x')).toBeInstanceOf(errors.OutOfAreaError);
+    expect(caught(() => dev.handle.alloc(c.TARGET_GCMA, area.index, 0, -1, 1))).toBeInstanceOf(RangeError);
+    expect(caught(() => dev.handle.free(c.TARGET_GCMA, '1' as unknown as number, 1))).toBeInstanceOf(TypeError);
+  });
+});
+
+describe('concurrency', () => {
+  it('many concurrent Promise allocations get disjoint ranges; all free again', async () => {
+    const allocs = await Promise.all(Array.from({ length: 64 }, () => area.allocAsync(8)));
+    const ranges = allocs.map((a) => a.range).sort((x, y) => x.start - y.start);
+    for (let i = 1; i < ranges.length; i++) expect(ranges[i - 1]!.end).toBeLessThanOrEqual(ranges[i]!.start);
+    expect(area.stats().allocated).toBe(512);
+    await Promise.all(allocs.map((a) => a.freeAsync()));
+  });
+
+  it('close() with commands in flight: they finish, then the file closes', async () => {
+    const d = Device.open(undefined, { maxInFlight: 4 });
+    const a = d.area(area.index);
+    const pending = [a.allocAsync(8), a.allocAsync(8)];
+    d.close();
+    const settled = await Promise.allSettled(pending);
+    // Started before the close: they ran; the close then freed their ranges.
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(area.stats().allocated).toBe(0);
+  });
+
+  it('works from a worker thread, with its own instance of the addon', async () => {
+    const script = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const { Device } = require(workerData.lib);
+      (async () => {
+        const dev = await Device.openAsync();
+        const area = dev.area(workerData.index);
+        const a = await area.allocAsync(16);
+        const owned = (await area.statsAsync()).owned;
+        await a.freeAsync();
+        dev.close();
+        parentPort.postMessage({ owned, start: a.range.start });
+      })().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));`;
+    const w = new Worker(script, { eval: true, workerData: { lib: join(projectRoot(), 'dist', 'lib', 'index.js'), index: area.index } });
+    const msg = await new Promise<{ owned?: number; start?: number; error?: string }>((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    await w.terminate();
+    expect(msg).toEqual({ owned: 16, start: area.range.start });
+  });
+});
+
+describe('privileges', () => {
+  it('a non-root process cannot open the device: PermissionDeniedError', () => {
+    const script = `const { Device } = require(${JSON.stringify(join(projectRoot(), 'dist', 'lib', 'index.js'))});
+      try { Device.open(); console.log('opened'); } catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, syscall: e.syscall })); }`;
+    const r = spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ name: 'PermissionDeniedError', code: 'EACCES', syscall: 'open' });
+  });
+});
