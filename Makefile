@@ -18,7 +18,7 @@ UAPI_TEST := test/uapi/gcma_test_uapi
 UAPI_HEADER := kernel/include/uapi/linux/gcma_test.h
 ADDON := build/Release/gcma.node
 
-.PHONY: all setup kernel module addon fixtures test run vm checkpatch clean
+.PHONY: all setup kernel module addon fixtures docs test run vm checkpatch clean
 
 all: module
 
@@ -37,6 +37,10 @@ addon: $(ADDON)
 $(ADDON): binding.gyp $(wildcard addon/*.cc addon/*.h) $(UAPI_HEADER)
 	npm run --silent build:addon >/dev/null
 	@test -f $@
+
+# API docs (TypeDoc) in docs/api
+docs:
+	npx typedoc
 
 fixtures: $(UAPI_TEST)
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(FIXTURES) modules
@@ -60,4 +64,4 @@ vm: kernel
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(FIXTURES) clean
-	rm -rf dist build $(UAPI_TEST)
+	rm -rf dist build docs/api $(UAPI_TEST)

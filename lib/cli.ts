@@ -13,6 +13,7 @@
  * loaded, not root); for `vm`, the guest command's own status, or 125 when
  * the VM itself failed (no boot, timeout, kernel panic/oops/WARN).
  */
+import { parseArgs } from 'node:util';
 import { buildKernel, FLAVOURS } from './kernel/build';
 import { checkSeriesBuilds } from './kernel/series-check';
 import { Device } from './device';
@@ -39,7 +40,7 @@ const USAGE = `usage:
              [--json] [--device PATH]     (AREA: name, index or cma; frees on exit)
   gcma stats [--json] [--device PATH]
   gcma session [--json] [--device PATH]   commands on stdin: areas, stats,
-             register NAME PAGES, alloc AREA PAGES [at=PFN] [compound], free RANGE`;
+             register NAME PAGES, alloc AREA PAGES [at=PFN] [compound], free RANGE|last`;
 
 interface Parsed {
   flags: Map<string, string[]>;
@@ -114,65 +115,84 @@ async function vm(argv: readonly string[]): Promise<number> {
   }
 }
 
-function openDevice(p: Parsed): Device {
-  return Device.open(p.flags.get('device')?.at(-1));
+interface DeviceArgs {
+  positionals: string[];
+  values: { json?: boolean; compound?: boolean; device?: string; at?: string; repeat?: string; hold?: string };
 }
 
-function emit(p: Parsed, value: unknown, text: () => string): void {
-  console.log(p.flags.has('json') ? JSON.stringify(value, null, 2) : text());
+/** Device commands take their options anywhere on the line. */
+function deviceArgs(argv: readonly string[], options: ReadonlyArray<keyof DeviceArgs['values']>, positionals: readonly string[]): DeviceArgs {
+  const spec: Record<string, { type: 'boolean' | 'string' }> = {};
+  for (const o of options) spec[o] = { type: o === 'json' || o === 'compound' ? 'boolean' : 'string' };
+  let parsed: DeviceArgs;
+  try {
+    parsed = parseArgs({ args: [...argv], options: spec, allowPositionals: true, strict: true }) as DeviceArgs;
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  if (parsed.positionals.length !== positionals.length) throw new UsageError(`expected ${positionals.join(' ') || 'no arguments'}`);
+  return parsed;
+}
+
+function positiveInt(text: string | undefined, what: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) throw new UsageError(`${what} must be a positive integer, not '${text}'`);
+  return Number(text);
+}
+
+function emit(a: DeviceArgs, value: unknown, text: () => string): void {
+  console.log(a.values.json ? JSON.stringify(value, null, 2) : text());
 }
 
 async function deviceCommand(cmd: string, argv: readonly string[]): Promise<number> {
   switch (cmd) {
     case 'areas': {
-      const p = parseFlags(argv, ['device'], ['json']);
-      using dev = openDevice(p);
+      const a = deviceArgs(argv, ['json', 'device'], []);
+      using dev = Device.open(a.values.device);
       const rows = listAreas(dev);
-      emit(p, rows, () => formatAreas(rows));
+      emit(a, rows, () => formatAreas(rows));
       return EXIT.OK;
     }
     case 'register': {
-      const p = parseFlags(argv, ['device'], ['json']);
-      const [name, pages] = p.rest;
-      if (name === undefined || pages === undefined || p.rest.length > 2) throw new UsageError('gcma register NAME PAGES');
-      if (!/^\d+$/.test(pages)) throw new UsageError(`PAGES must be a positive integer, not '${pages}'`);
-      using dev = openDevice(p);
-      const a = dev.register(name, Number(pages));
-      const row = listAreas(dev).find((r) => r.target === 'gcma' && r.index === a.index);
-      emit(p, row, () => formatAreas(row ? [row] : []));
+      const a = deviceArgs(argv, ['json', 'device'], ['NAME', 'PAGES']);
+      const [name, pages] = a.positionals as [string, string];
+      const count = positiveInt(pages, 'PAGES')!;
+      using dev = Device.open(a.values.device);
+      const area = dev.register(name, count);
+      const row = listAreas(dev).find((r) => r.target === 'gcma' && r.index === area.index);
+      emit(a, row, () => formatAreas(row ? [row] : []));
       return EXIT.OK;
     }
     case 'alloc': {
-      const p = parseFlags(argv, ['device', 'at', 'repeat', 'hold'], ['json', 'compound']);
-      const [which, pages] = p.rest;
-      if (which === undefined || pages === undefined || p.rest.length > 2) throw new UsageError('gcma alloc AREA PAGES');
-      if (!/^\d+$/.test(pages)) throw new UsageError(`PAGES must be a positive integer, not '${pages}'`);
-      const at = p.flags.get('at')?.at(-1);
-      const hold = Number(p.flags.get('hold')?.at(-1) ?? 0);
-      if (!(hold >= 0)) throw new UsageError('--hold needs a number of seconds');
-      using dev = openDevice(p);
-      const runs = await allocAndFree(resolveArea(dev, which), Number(pages), {
-        ...(at === undefined ? {} : { at: PfnRange.parse(at).start }),
-        compound: p.flags.has('compound'),
-        repeat: intFlag(p, 'repeat') ?? 1,
+      const a = deviceArgs(argv, ['json', 'device', 'at', 'compound', 'repeat', 'hold'], ['AREA', 'PAGES']);
+      const [which, pages] = a.positionals as [string, string];
+      const count = positiveInt(pages, 'PAGES')!;
+      const hold = Number(a.values.hold ?? 0);
+      if (!(hold >= 0)) throw new UsageError(`--hold needs a number of seconds, not '${a.values.hold}'`);
+      using dev = Device.open(a.values.device);
+      const runs = await allocAndFree(resolveArea(dev, which), count, {
+        ...(a.values.at === undefined ? {} : { at: PfnRange.parse(a.values.at).start }),
+        compound: a.values.compound ?? false,
+        repeat: positiveInt(a.values.repeat, '--repeat') ?? 1,
         holdMs: hold * 1000,
       });
-      emit(p, runs, () => formatRuns(runs));
+      emit(a, runs, () => formatRuns(runs));
       return EXIT.OK;
     }
     case 'stats': {
-      const p = parseFlags(argv, ['device'], ['json']);
-      using dev = openDevice(p);
+      const a = deviceArgs(argv, ['json', 'device'], []);
+      using dev = Device.open(a.values.device);
       const stats = { areas: listAreas(dev), cleancache: cleancacheStats() };
-      emit(p, stats, () =>
+      emit(a, stats, () =>
         [formatAreas(stats.areas), '', table(['CLEANCACHE', 'VALUE'], Object.entries(stats.cleancache ?? {}).map(([k, v]) => [k, v]))].join('\n'),
       );
       return EXIT.OK;
     }
     case 'session': {
-      const p = parseFlags(argv, ['device'], ['json']);
-      using dev = openDevice(p);
-      return runSession(dev, process.stdin, { json: p.flags.has('json'), print: (t) => console.log(t) });
+      const a = deviceArgs(argv, ['json', 'device'], []);
+      using dev = Device.open(a.values.device);
+      // await: `using` closes the device when this block is left
+      return await runSession(dev, process.stdin, { json: a.values.json ?? false, print: (t) => console.log(t) });
     }
   }
   throw new UsageError(`unknown command '${cmd}'`);

@@ -130,7 +130,7 @@ export function formatRuns(runs: readonly AllocRun[]): string {
 
 /**
  * One line of a session: `areas`, `register NAME PAGES`,
- * `alloc AREA PAGES [at=PFN] [compound]`, `free RANGE`, `stats`.
+ * `alloc AREA PAGES [at=PFN] [compound]`, `free RANGE|last`, `stats`.
  * Allocations stay held until freed or the session ends.
  */
 export async function sessionCommand(dev: Device, held: Map<string, Allocation>, line: string): Promise<unknown> {
@@ -158,10 +158,10 @@ export async function sessionCommand(dev: Device, held: Map<string, Allocation>,
       return { area: area.name, range: a.range.format(), start: a.range.start, count: a.range.count, kernelNs: a.kernelNs };
     }
     case 'free': {
-      if (args.length !== 1) throw invalidArgument('usage: free RANGE (as alloc printed it, e.g. 0x1000-0x100f)');
-      const range = PfnRange.parse(args[0]!);
-      const a = held.get(range.format());
-      if (!a) throw invalidArgument(`this session holds no allocation ${range.format()}`);
+      if (args.length !== 1) throw invalidArgument('usage: free RANGE|last (RANGE as alloc printed it, e.g. 0x1000-0x100f)');
+      const range = args[0] === 'last' ? [...held.values()].at(-1)?.range : PfnRange.parse(args[0]!);
+      const a = range && held.get(range.format());
+      if (!range || !a) throw invalidArgument(`this session holds no allocation ${range?.format() ?? '(none left)'}`);
       const f = await a.freeAsync();
       held.delete(range.format());
       return { range: f.range.format(), kernelNs: f.kernelNs };

@@ -25,8 +25,10 @@ export const DEFAULT_DEVICE_PATH = '/dev/gcma_test';
 /** Bytes of an area name, its NUL excluded. */
 export const MAX_NAME_BYTES = 31;
 
+/** Where ranges come from: a GCMA area, or the kernel's default CMA area. */
 export type Target = 'gcma' | 'cma';
 
+/** An area's statistics, read from the kernel at the time of the call. */
 export interface AreaStats {
   /** Pages allocated (for CMA: by the test module, all files together). */
   allocated: number;
@@ -42,6 +44,7 @@ export interface AreaStats {
   owned: number;
 }
 
+/** Where and how {@link Area.alloc} places a range. */
 export interface AllocOptions {
   /** First PFN; by default the module finds room (first fit). */
   at?: number;
@@ -49,7 +52,9 @@ export interface AllocOptions {
   compound?: boolean;
 }
 
+/** What a free returns. */
 export interface FreeResult {
+  /** The pages freed. */
   range: PfnRange;
   /** Time spent in gcma_free_range() / cma_release(), measured in the kernel. */
   kernelNs: number;
@@ -116,12 +121,18 @@ class Gate {
   }
 }
 
+/** Options of {@link Device.open}. */
 export interface DeviceOptions {
   /** Async commands in flight at once (default {@link DEFAULT_MAX_IN_FLIGHT}). */
   maxInFlight?: number;
 }
 
+/**
+ * One open file of /dev/gcma_test. Ranges allocated through it belong to
+ * it; closing it frees them all.
+ */
 export class Device implements Disposable {
+  /** The device node. */
   readonly path: string;
   /** The module's ABI version (checked equal to the addon's at open). */
   readonly abiVersion: number;
@@ -177,6 +188,7 @@ export class Device implements Disposable {
     return new Device(handle, opts);
   }
 
+  /** Whether close() was called. */
   get closed(): boolean {
     return this.handle.closed;
   }
@@ -189,6 +201,7 @@ export class Device implements Disposable {
     this.handle.close();
   }
 
+  /** `using dev = Device.open()`: closes it. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -240,6 +253,7 @@ export class Device implements Disposable {
     return this.area(r.index);
   }
 
+  /** {@link register} on a worker thread. */
   async registerAsync(name: string, pages: number): Promise<Area> {
     checkAreaName(name);
     checkCount(pages);
@@ -254,13 +268,19 @@ export class Device implements Disposable {
   }
 }
 
+/** A GCMA area, or the CMA area, as seen through one {@link Device}. */
 export class Area {
   /** @internal */
   constructor(
+    /** The Device this view of the area goes through. */
     readonly device: Device,
+    /** GCMA or CMA. */
     readonly target: Target,
+    /** The area's index: GCMA areas in registration order; the CMA area is 0. */
     readonly index: number,
+    /** Its name in /sys/kernel/mm/gcma (CMA: the CMA area's name). */
     readonly name: string,
+    /** Its page frames. */
     readonly range: PfnRange,
   ) {
     Object.freeze(this);
@@ -275,10 +295,12 @@ export class Area {
     return `${this.target === 'gcma' ? 'GCMA' : 'CMA'} area ${JSON.stringify(this.name)}`;
   }
 
+  /** Statistics now, from the kernel. */
   stats(): AreaStats {
     return this.toStats(call(`read ${this.describe()}`, () => this.device.handle.areaInfo(targetNumber(this.target), this.index)));
   }
 
+  /** {@link stats} on a worker thread. */
   async statsAsync(): Promise<AreaStats> {
     return this.toStats(
       await this.device.callAsync(`read ${this.describe()}`, () => this.device.handle.areaInfoAsync(targetNumber(this.target), this.index)),
@@ -321,6 +343,7 @@ export class Area {
     return new Allocation(this, call(what, () => this.device.handle.alloc(...args)), opts.compound ?? false);
   }
 
+  /** {@link alloc} on a worker thread: a long allocation does not block the event loop. */
   async allocAsync(pages: number, opts: AllocOptions = {}): Promise<Allocation> {
     const { args, what } = this.allocRequest(pages, opts);
     const r = await this.device.callAsync(what, () => this.device.handle.allocAsync(...args));
@@ -337,6 +360,7 @@ export class Area {
     return { range, kernelNs: r.kernelNs };
   }
 
+  /** {@link freeRange} on a worker thread. */
   async freeRangeAsync(range: PfnRange): Promise<FreeResult> {
     const what = `free ${range.format()} in ${this.describe()}`;
     const r = await this.device.callAsync(what, () => this.device.handle.freeAsync(targetNumber(this.target), range.start, range.count));
@@ -344,7 +368,12 @@ export class Area {
   }
 }
 
+/**
+ * A range allocated by {@link Area.alloc}: free it with free(), or let
+ * `using` / `await using` do it.
+ */
 export class Allocation implements Disposable, AsyncDisposable {
+  /** The pages. */
   readonly range: PfnRange;
   /** Time spent in gcma_alloc_range() / cma_alloc(), measured in the kernel. */
   readonly kernelNs: number;
@@ -352,14 +381,17 @@ export class Allocation implements Disposable, AsyncDisposable {
 
   /** @internal */
   constructor(
+    /** The area it came from. */
     readonly area: Area,
     r: NativeRange,
+    /** One compound page. */
     readonly compound: boolean,
   ) {
     this.range = PfnRange.of(r.startPfn, r.count);
     this.kernelNs = r.kernelNs;
   }
 
+  /** free() was called (or is running). */
   get freed(): boolean {
     return this.state !== 'held';
   }
@@ -386,6 +418,7 @@ export class Allocation implements Disposable, AsyncDisposable {
     }
   }
 
+  /** {@link free} on a worker thread. */
   async freeAsync(): Promise<FreeResult> {
     this.take();
     try {
@@ -403,6 +436,7 @@ export class Allocation implements Disposable, AsyncDisposable {
     if (this.state === 'held' && !this.area.device.closed) this.free();
   }
 
+  /** `await using`: freeAsync() unless freed already or the Device is closed. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.state === 'held' && !this.area.device.closed) await this.freeAsync();
   }

@@ -9,22 +9,33 @@
  * `syscall` and no `errno`.
  */
 
+/** The fields of a {@link GcmaError}. */
 export interface GcmaErrorDetails {
+  /** 'EINVAL', ..., or 'ERR_GCMA_...' for errors without a system call. */
   code: string;
+  /** Negative errno, as Node's SystemErrors have it (-22). */
   errno?: number;
+  /** 'ioctl' or 'open'. */
   syscall?: string;
   /** The ioctl, e.g. 'GCMA_TEST_IOC_ALLOC'. */
   command?: string;
   /** The device node, for open(). */
   path?: string;
+  /** The addon's error. */
   cause?: unknown;
 }
 
+/** The base class of every error this package throws. */
 export class GcmaError extends Error {
+  /** See {@link GcmaErrorDetails.code}. */
   readonly code: string;
+  /** See {@link GcmaErrorDetails.errno}; undefined when no system call failed. */
   readonly errno: number | undefined;
+  /** See {@link GcmaErrorDetails.syscall}. */
   readonly syscall: string | undefined;
+  /** See {@link GcmaErrorDetails.command}. */
   readonly command: string | undefined;
+  /** See {@link GcmaErrorDetails.path}. */
   readonly path: string | undefined;
 
   constructor(message: string, details: GcmaErrorDetails) {

@@ -34,6 +34,7 @@ export function systemPageSize(): number {
   return cachedPageSize;
 }
 
+/** An immutable range of page frame numbers: `start` and `count` pages. */
 export class PfnRange implements Iterable<number> {
   /** First PFN. */
   readonly start: number;
@@ -103,15 +104,18 @@ export class PfnRange implements Iterable<number> {
     return this.end - 1;
   }
 
+  /** Its size in bytes. */
   bytes(pageSize = systemPageSize()): number {
     return this.count * pageSize;
   }
 
+  /** Whether a PFN, or every page of a range, is in this one. */
   contains(other: number | PfnRange): boolean {
     if (typeof other === 'number') return other >= this.start && other < this.end;
     return other.start >= this.start && other.end <= this.end;
   }
 
+  /** Whether any page is in both. */
   overlaps(other: PfnRange): boolean {
     return other.start < this.end && this.start < other.end;
   }
@@ -152,6 +156,7 @@ export class PfnRange implements Iterable<number> {
     return PfnRange.of(this.start + pages, this.count);
   }
 
+  /** Same start and count. */
   equals(other: PfnRange): boolean {
     return this.start === other.start && this.count === other.count;
   }
@@ -166,11 +171,18 @@ export class PfnRange implements Iterable<number> {
     return `${hex(this.start)}-${hex(this.last)}`;
   }
 
+  /** Same as {@link format}. */
   toString(): string {
     return this.format();
   }
 
-  toJSON(): { start: number; count: number } {
+  /** `{ start, count }` */
+  toJSON(): {
+    /** First PFN. */
+    start: number;
+    /** Pages. */
+    count: number;
+  } {
     return { start: this.start, count: this.count };
   }
 }
