@@ -17,9 +17,10 @@ import { parseArgs } from 'node:util';
 import { buildKernel, FLAVOURS } from './kernel/build';
 import { checkSeriesBuilds } from './kernel/series-check';
 import { Device } from './device';
-import { allocAndFree, cleancacheStats, EXIT, exitCodeFor, formatAreas, formatRuns, listAreas, resolveArea, runSession, table } from './device-cli';
+import { allocAndFree, EXIT, exitCodeFor, formatAreas, formatRuns, listAreas, resolveArea, runSession, table } from './device-cli';
 import { GcmaError } from './errors';
 import { PfnRange } from './pfn-range';
+import { cleancacheStats } from './stats';
 import { formatStatus, readStatus } from './status';
 import { runInVm, VmError, type VmRunOptions } from './vm/runner';
 

@@ -5,11 +5,11 @@
  * `--hold`), and `free` exists inside a `session`, which keeps one file
  * open across commands read from stdin.
  */
-import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Device, type Area, type AreaStats, type Allocation } from './device';
 import { DeviceMissingError, GcmaError, PermissionDeniedError, invalidArgument } from './errors';
 import { PfnRange } from './pfn-range';
+import { cleancacheStats } from './stats';
 
 /** Exit statuses: 0 done; 1 unexpected error; 2 usage; 3 the kernel or library refused; 4 no usable device. */
 export const EXIT = { OK: 0, ERROR: 1, USAGE: 2, REFUSED: 3, NO_DEVICE: 4 } as const;
@@ -78,21 +78,6 @@ function parseCount(text: string, what: string): number {
 
 function parsePfn(text: string): number {
   return PfnRange.parse(text).start;
-}
-
-/** Cleancache's counters, from sysfs. */
-export function cleancacheStats(dir = '/sys/kernel/mm/cleancache'): Record<string, number> | null {
-  if (!existsSync(dir)) return null;
-  const out: Record<string, number> = {};
-  for (const name of readdirSync(dir)) {
-    try {
-      const v = Number(readFileSync(`${dir}/${name}`, 'utf8').trim());
-      if (Number.isFinite(v)) out[name] = v;
-    } catch {
-      // a pool's directory
-    }
-  }
-  return out;
 }
 
 export interface AllocRun {

@@ -13,3 +13,5 @@ export { Allocation, Area, checkAreaName, DEFAULT_DEVICE_PATH, DEFAULT_MAX_IN_FL
 export type { AllocOptions, AreaStats, DeviceOptions, FreeResult, Target } from './device';
 export * from './errors';
 export { PFN_MAX, PfnRange, systemPageSize } from './pfn-range';
+export { cleancacheStats } from './stats';
+export type { CleancacheStats } from './stats';

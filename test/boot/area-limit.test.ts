@@ -1,7 +1,9 @@
 /**
  * GCMA's area limit through /dev/gcma_test, in a boot of its own: areas are
  * permanent, so using them all up would starve the other VM suites. Booted
- * without cma=, which the same run checks (the CMA target: ENODEV).
+ * without cma=, which the same run checks (the CMA target: ENODEV). The C
+ * program fills the areas; then the TypeScript API must see the same errors
+ * typed: AreaLimitError and NoDeviceError.
  */
 import { join } from 'node:path';
 import { buildKernel } from '../../lib/kernel/build';
@@ -14,6 +16,20 @@ jest.setTimeout(600_000);
 const root = projectRoot();
 const program = uapiTestProgram(root);
 
+// Runs in the guest after the C program used up the areas.
+const addonCheck = `
+const { Device } = require(${JSON.stringify(join(root, 'dist', 'lib', 'index.js'))});
+const pick = (e) => ({ name: e.name, code: e.code, errno: e.errno, syscall: e.syscall, command: e.command });
+const attempt = (fn) => { try { fn(); return 'no error'; } catch (e) { return pick(e); } };
+const dev = Device.open();
+console.log('addon: ' + JSON.stringify({
+  hasCma: dev.hasCma,
+  areas: dev.areas().length,
+  register: attempt(() => dev.register('one-too-many', 1)),
+  cma: attempt(() => dev.cmaArea()),
+}));
+dev.close();`;
+
 it('registers areas up to the limit, then fails with ENOSPC; no CMA area: ENODEV', async () => {
   const kernel = await buildKernel({ log: () => undefined });
   let out = '';
@@ -21,7 +37,8 @@ it('registers areas up to the limit, then fails with ENOSPC; no CMA area: ENODEV
     bzImage: kernel.bzImage,
     cwd: root,
     modules: [join(root, 'kernel', 'module', 'gcma_test.ko')],
-    command: [program, 'area-limit'],
+    command: ['sh', '-c', `${program} area-limit && node -e "$ADDON_CHECK"`],
+    env: { ADDON_CHECK: addonCheck },
     resultsDir: join(root, 'results', 'test', 'boot', 'area-limit'),
     output: (t) => (out += t),
   });
@@ -31,4 +48,11 @@ it('registers areas up to the limit, then fails with ENOSPC; no CMA area: ENODEV
     exitCode: 0,
   });
   expect(out).toMatch(/^# \d+ areas registered, \d+ existed$/m);
+  const line = /^addon: (.*)$/m.exec(out)?.[1];
+  expect(line && JSON.parse(line)).toEqual({
+    hasCma: false,
+    areas: 64,
+    register: { name: 'AreaLimitError', code: 'ENOSPC', errno: -28, syscall: 'ioctl', command: 'GCMA_TEST_IOC_REGISTER' },
+    cma: { name: 'NoDeviceError', code: 'ENODEV', errno: -19, syscall: 'ioctl', command: 'GCMA_TEST_IOC_AREA_INFO' },
+  });
 });

@@ -51,6 +51,12 @@ export function memAvailableBytes(): number {
 /** Pages of the GCMA area the VM suites share (128 MiB). */
 export const AREA_PAGES = 32768;
 
+/** Pages of every GCMA area registered so far (other suites add their own): cleancache's capacity. */
+export function gcmaCapacityPages(): number {
+  const dir = '/sys/kernel/mm/gcma';
+  return readdirSync(dir).reduce((sum, area) => sum + Number(readFileSync(join(dir, area, 'size'), 'utf8')), 0);
+}
+
 /** Register the suites' GCMA area once per boot; it outlives the module. */
 export function ensureArea(): void {
   if (existsSync('/sys/kernel/mm/gcma/gcma_test')) return;
