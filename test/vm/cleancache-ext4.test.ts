@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, truncateSync, writeFileSync } from 'node:fs';
 import { chunkData, MiB, readChunks, verifyChunks, writeChunks } from './support/pattern';
-import { AREA_PAGES, cleancacheStats, dropCaches, ensureArea, gcmaCapacityPages, memAvailableBytes, readCounters } from './support/guest';
+import { AREA_PAGES, cleancacheStats, cmaFreeBytes, dropCaches, ensureArea, gcmaCapacityPages, memAvailableBytes, readCounters } from './support/guest';
 
 jest.setTimeout(30 * 60_000);
 
@@ -35,8 +35,11 @@ beforeAll(() => {
   mkdirSync(mnt, { recursive: true });
   mount();
   // Larger than what the page cache can hold, so the second read cannot
-  // be served by the page cache alone.
-  chunks = Math.ceil((memAvailableBytes() + 64 * MiB) / MiB);
+  // be served by the page cache alone, but smaller than the page cache and
+  // the area together: a sequential loop over more than both would evict
+  // every copy before it is read again. Free CMA memory counts in
+  // MemAvailable, but the page cache does not always get to use it.
+  chunks = Math.ceil((memAvailableBytes() - cmaFreeBytes() + (AREA_PAGES * 4096) / 2) / MiB);
   closeSync(openSync(file, 'w'));
   writeChunks(file, 1, 0, chunks);
 });

@@ -42,10 +42,18 @@ export function dropCaches(): void {
   writeFileSync('/proc/sys/vm/drop_caches', '3');
 }
 
-export function memAvailableBytes(): number {
-  const m = /^MemAvailable:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'));
-  if (!m) throw new Error('no MemAvailable in /proc/meminfo');
+function meminfoBytes(field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync('/proc/meminfo', 'utf8'));
+  if (!m) throw new Error(`no ${field} in /proc/meminfo`);
   return Number(m[1]) * 1024;
+}
+
+export function memAvailableBytes(): number {
+  return meminfoBytes('MemAvailable');
+}
+
+export function cmaFreeBytes(): number {
+  return meminfoBytes('CmaFree');
 }
 
 /** Pages of the GCMA area the VM suites share (128 MiB). */
