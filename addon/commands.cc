@@ -79,6 +79,7 @@ RegisterCommand::Arg RegisterCommand::Parse(const Napi::CallbackInfo& info) {
   // A name that fills the field leaves no NUL: the kernel says ENAMETOOLONG.
   memcpy(r.name, name.data(), std::min(name.size(), sizeof(r.name)));
   r.count = U64Arg(info, 1, "count");
+  r.flags = info.Length() > 2 ? U32Arg(info, 2, "flags") : 0;
   return r;
 }
 
@@ -146,6 +147,7 @@ Napi::Object Constants(Napi::Env env) {
   c.Set("PFN_MAX", Napi::Number::New(env, static_cast<double>(GCMA_TEST_PFN_MAX)));
   c.Set("TARGET_GCMA", Napi::Number::New(env, GCMA_TEST_TARGET_GCMA));
   c.Set("TARGET_CMA", Napi::Number::New(env, GCMA_TEST_TARGET_CMA));
+  c.Set("REGISTER_FROM_CMA", Napi::Number::New(env, GCMA_TEST_REGISTER_FROM_CMA));
   c.Set("ALLOC_ANYWHERE", Napi::Number::New(env, GCMA_TEST_ALLOC_ANYWHERE));
   c.Set("ALLOC_COMPOUND", Napi::Number::New(env, GCMA_TEST_ALLOC_COMPOUND));
   c.Set("FEATURE_GCMA", Napi::Number::New(env, GCMA_TEST_FEATURE_GCMA));

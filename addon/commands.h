@@ -22,7 +22,7 @@ struct RegisterCommand {
   using Arg = gcma_test_register;
   static constexpr unsigned long kNumber = GCMA_TEST_IOC_REGISTER;
   static constexpr const char* kName = "GCMA_TEST_IOC_REGISTER";
-  // (name, count)
+  // (name, count[, flags])
   static Arg Parse(const Napi::CallbackInfo& info);
   static Napi::Value Result(Napi::Env env, const Arg& arg);
 };

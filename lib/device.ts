@@ -14,6 +14,7 @@ import {
   GcmaError,
   invalidArgument,
   NameTooLongError,
+  NoDeviceError,
   NotFoundError,
   NotSupportedError,
   OutOfAreaError,
@@ -119,6 +120,16 @@ class Gate {
       this.waiting.shift()?.();
     }
   }
+}
+
+/** Options of {@link Device.register}. */
+export interface RegisterOptions {
+  /**
+   * Carve the area out of the default CMA area, for good, instead of taking
+   * it from the page allocator: the same memory then serves either as CMA
+   * or as GCMA, which is how the benchmark compares the two.
+   */
+  fromCma?: boolean;
 }
 
 /** Options of {@link Device.open}. */
@@ -243,24 +254,36 @@ export class Device implements Disposable {
 
   /**
    * Take `pages` free contiguous pages from the page allocator and register
-   * them as GCMA area `name`. Areas are permanent: they outlive this Device
+   * them as GCMA area `name` (or carve them out of the CMA area: see
+   * {@link RegisterOptions}). Areas are permanent: they outlive this Device
    * and the module, until reboot.
    */
-  register(name: string, pages: number): Area {
-    checkAreaName(name);
-    checkCount(pages);
-    const r = call(`register GCMA area ${JSON.stringify(name)} of ${pages} pages`, () => this.handle.register(name, pages));
+  register(name: string, pages: number, opts: RegisterOptions = {}): Area {
+    const { flags, what } = this.registerRequest(name, pages, opts);
+    const r = call(what, () => this.handle.register(name, pages, flags));
     return this.area(r.index);
   }
 
   /** {@link register} on a worker thread. */
-  async registerAsync(name: string, pages: number): Promise<Area> {
+  async registerAsync(name: string, pages: number, opts: RegisterOptions = {}): Promise<Area> {
+    const { flags, what } = this.registerRequest(name, pages, opts);
+    const r = await this.callAsync(what, () => this.handle.registerAsync(name, pages, flags));
+    return this.areaFromInfo(await this.callAsync(`read GCMA area ${r.index}`, () => this.handle.areaInfoAsync(targetNumber('gcma'), r.index)));
+  }
+
+  private registerRequest(name: string, pages: number, opts: RegisterOptions): { flags: number; what: string } {
     checkAreaName(name);
     checkCount(pages);
-    const r = await this.callAsync(`register GCMA area ${JSON.stringify(name)} of ${pages} pages`, () =>
-      this.handle.registerAsync(name, pages),
-    );
-    return this.areaFromInfo(await this.callAsync(`read GCMA area ${r.index}`, () => this.handle.areaInfoAsync(targetNumber('gcma'), r.index)));
+    const fromCma = opts.fromCma ?? false;
+    if (fromCma && !this.hasCma) {
+      throw new NoDeviceError(`cannot carve GCMA area ${JSON.stringify(name)} out of the CMA area: the kernel has none (boot with cma=SIZE)`, {
+        code: 'ENODEV',
+      });
+    }
+    return {
+      flags: fromCma ? native().constants.REGISTER_FROM_CMA : 0,
+      what: `register GCMA area ${JSON.stringify(name)} of ${pages} pages${fromCma ? ' from the CMA area' : ''}`,
+    };
   }
 
   private areaFromInfo(info: NativeAreaInfo): Area {

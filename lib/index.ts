@@ -10,7 +10,7 @@
  * ```
  */
 export { Allocation, Area, checkAreaName, DEFAULT_DEVICE_PATH, DEFAULT_MAX_IN_FLIGHT, Device, MAX_NAME_BYTES } from './device';
-export type { AllocOptions, AreaStats, DeviceOptions, FreeResult, Target } from './device';
+export type { AllocOptions, AreaStats, DeviceOptions, FreeResult, RegisterOptions, Target } from './device';
 export * from './errors';
 export { PFN_MAX, PfnRange, systemPageSize } from './pfn-range';
 export { cleancacheStats } from './stats';

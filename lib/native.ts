@@ -47,8 +47,8 @@ export interface NativeDevice {
   close(): void;
   version(): NativeVersion;
   versionAsync(): Promise<NativeVersion>;
-  register(name: string, count: number): NativeRegistered;
-  registerAsync(name: string, count: number): Promise<NativeRegistered>;
+  register(name: string, count: number, flags?: number): NativeRegistered;
+  registerAsync(name: string, count: number, flags?: number): Promise<NativeRegistered>;
   areaInfo(target: number, index: number): NativeAreaInfo;
   areaInfoAsync(target: number, index: number): Promise<NativeAreaInfo>;
   alloc(target: number, index: number, flags: number, startPfn: number, count: number): NativeRange;
@@ -65,6 +65,7 @@ export interface NativeConstants {
   readonly PFN_MAX: number;
   readonly TARGET_GCMA: number;
   readonly TARGET_CMA: number;
+  readonly REGISTER_FROM_CMA: number;
   readonly ALLOC_ANYWHERE: number;
   readonly ALLOC_COMPOUND: number;
   readonly FEATURE_GCMA: number;

@@ -181,21 +181,31 @@ static int find_area(const char *name)
 	return -ENOENT;
 }
 
+/*
+ * Pages for a new area: from the page allocator, or carved out of the CMA
+ * area for good, the way a device's reserved memory would be split.
+ */
 static int register_range(const char *name, unsigned long count,
-			  unsigned long *base_pfn)
+			  struct cma *cma, unsigned long *base_pfn)
 {
 	struct page *page;
 	unsigned long pfn;
 	int err;
 
-	page = alloc_contig_pages(count, GFP_KERNEL | __GFP_NOWARN,
-				  numa_mem_id(), NULL);
+	if (cma)
+		page = cma_alloc(cma, count, 0, true);
+	else
+		page = alloc_contig_pages(count, GFP_KERNEL | __GFP_NOWARN,
+					  numa_mem_id(), NULL);
 	if (!page)
 		return -ENOMEM;
 	pfn = page_to_pfn(page);
 	err = gcma_register_area(name, pfn, count);
 	if (err) {
-		free_contig_range(pfn, count);
+		if (cma)
+			cma_release(cma, page, count);
+		else
+			free_contig_range(pfn, count);
 		return err;
 	}
 	*base_pfn = pfn;
@@ -206,15 +216,20 @@ static int ioc_register(struct gcma_test_register *r)
 {
 	struct gcma_area_info info;
 	unsigned long base_pfn;
+	struct cma *cma;
 	int err;
 
-	if (r->reserved0 || memchr_inv(r->reserved, 0, sizeof(r->reserved)))
+	if (r->flags & ~GCMA_TEST_REGISTER_FLAGS ||
+	    memchr_inv(r->reserved, 0, sizeof(r->reserved)))
 		return -EINVAL;
 	if (!memchr(r->name, 0, sizeof(r->name)))
 		return -ENAMETOOLONG;
 	if (!r->name[0] || strchr(r->name, '/') || !range_ok(0, r->count))
 		return -EINVAL;
 	if (!IS_ENABLED(CONFIG_GCMA))
+		return -ENODEV;
+	cma = r->flags & GCMA_TEST_REGISTER_FROM_CMA ? default_cma() : NULL;
+	if (r->flags & GCMA_TEST_REGISTER_FROM_CMA && !cma)
 		return -ENODEV;
 
 	mutex_lock(&register_lock);
@@ -225,13 +240,13 @@ static int ioc_register(struct gcma_test_register *r)
 	err = -EEXIST;
 	if (find_area(r->name) >= 0)
 		goto unlock;
-	err = register_range(r->name, r->count, &base_pfn);
+	err = register_range(r->name, r->count, cma, &base_pfn);
 	if (err)
 		goto unlock;
 	r->base_pfn = base_pfn;
 	r->index = find_area(r->name);
-	pr_info("area %s: %llu pages at PFN %#lx, index %u\n", r->name,
-		r->count, base_pfn, r->index);
+	pr_info("area %s: %llu pages at PFN %#lx%s, index %u\n", r->name,
+		r->count, base_pfn, cma ? " (from CMA)" : "", r->index);
 unlock:
 	mutex_unlock(&register_lock);
 	return err;

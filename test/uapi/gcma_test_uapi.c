@@ -134,6 +134,14 @@ static int free_at(int fd, uint32_t target, uint64_t start_pfn, uint64_t count)
 	return ioctl(fd, GCMA_TEST_IOC_FREE, &r);
 }
 
+static int register_area_flags(int fd, const char *name, uint64_t count, uint32_t flags)
+{
+	struct gcma_test_register r = { .count = count, .flags = flags };
+
+	strncpy(r.name, name, sizeof(r.name));
+	return ioctl(fd, GCMA_TEST_IOC_REGISTER, &r);
+}
+
 static int register_area(int fd, const char *name, uint64_t count,
 			 struct gcma_test_register *out)
 {
@@ -204,7 +212,7 @@ static void test_register(void)
 	area = r.index;
 	base = r.base_pfn;
 	CHECK(base != 0, "base PFN 0");
-	CHECK_EQ(r.reserved0, 0);
+	CHECK_EQ(r.flags, 0);
 
 	ai = info_of(fd, GCMA_TEST_TARGET_GCMA, area);
 	CHECK(!strcmp(ai.name, area_name), "area %u is %s", area, ai.name);
@@ -247,15 +255,45 @@ static void test_register_errors(void)
 	memset(r.name, 'n', sizeof(r.name));
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_REGISTER, &r), ENAMETOOLONG);
 	strcpy(r.name, "uapi-x");
-	r.reserved0 = 1;
+	r.flags = 0x2;
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_REGISTER, &r), EINVAL);
-	r.reserved0 = 0;
+	r.flags = 0;
 	r.reserved[1] = 1;
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_REGISTER, &r), EINVAL);
 
 	/* Nothing was registered by the failures */
 	ai.index = areas;
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_AREA_INFO, &ai), ENOENT);
+	close(fd);
+}
+
+/* An area carved out of the CMA area: CMA can no longer hand its pages out. */
+static void test_register_from_cma(void)
+{
+	int fd = open_dev();
+	struct gcma_test_area_info cma = info_of(fd, GCMA_TEST_TARGET_CMA, 0), ai;
+	struct gcma_test_register r = { .count = 256, .flags = GCMA_TEST_REGISTER_FROM_CMA };
+	struct gcma_test_range cr;
+
+	snprintf(r.name, sizeof(r.name), "uapi-cma-%d", (int)getpid());
+	CHECK_OK(ioctl(fd, GCMA_TEST_IOC_REGISTER, &r));
+	CHECK(r.base_pfn >= cma.base_pfn && r.base_pfn + 256 <= cma.base_pfn + cma.count,
+	      "area at %#llx outside the CMA area", (unsigned long long)r.base_pfn);
+	ai = info_of(fd, GCMA_TEST_TARGET_GCMA, r.index);
+	CHECK(!strcmp(ai.name, r.name), "area %u is %s", r.index, ai.name);
+	CHECK_EQ(ai.base_pfn, r.base_pfn);
+	CHECK_EQ(ai.count, 256);
+	cr = range(GCMA_TEST_TARGET_GCMA, r.index, 0, r.base_pfn + 16, 16);
+	CHECK_OK(ioctl(fd, GCMA_TEST_IOC_ALLOC, &cr));
+	CHECK_OK(free_at(fd, GCMA_TEST_TARGET_GCMA, r.base_pfn + 16, 16));
+
+	/* Those pages are GCMA's now: CMA cannot give out the whole area */
+	cr = range(GCMA_TEST_TARGET_CMA, 0, GCMA_TEST_ALLOC_ANYWHERE, 0, cma.count);
+	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &cr), ENOMEM);
+	snprintf(r.name, sizeof(r.name), "uapi-cmax-%d", (int)getpid());
+	r.count = cma.count;
+	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_REGISTER, &r), ENOMEM);
+	CHECK_EQ(allocated(fd, GCMA_TEST_TARGET_CMA, 0), cma.allocated);
 	close(fd);
 }
 
@@ -669,6 +707,7 @@ static void test_no_cma(void)
 	CHECK_EQ(v.features, GCMA_TEST_FEATURE_GCMA);
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_AREA_INFO, &ai), ENODEV);
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), ENODEV);
+	CHECK_ERR(register_area_flags(fd, "no-cma", 1, GCMA_TEST_REGISTER_FROM_CMA), ENODEV);
 	close(fd);
 }
 
@@ -683,6 +722,7 @@ static const struct test device_tests[] = {
 	{ "unreadable arguments: EFAULT", test_bad_pointers },
 	{ "register an area", test_register },
 	{ "register errors", test_register_errors },
+	{ "register from the CMA area", test_register_from_cma },
 	{ "area info", test_area_info },
 	{ "alloc at a PFN, and its errors", test_alloc_explicit },
 	{ "alloc anywhere: first fit", test_alloc_anywhere },

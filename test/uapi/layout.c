@@ -23,7 +23,7 @@ AT(gcma_test_register, name, 0);
 AT(gcma_test_register, count, 32);
 AT(gcma_test_register, base_pfn, 40);
 AT(gcma_test_register, index, 48);
-AT(gcma_test_register, reserved0, 52);
+AT(gcma_test_register, flags, 52);
 AT(gcma_test_register, reserved, 56);
 SIZE(gcma_test_register, 72);
 

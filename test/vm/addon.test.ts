@@ -63,6 +63,14 @@ describe('device', () => {
     expect(d.pageSize).toBe(4096);
   });
 
+  it('carves an area out of the CMA area', async () => {
+    const cma = dev.cmaArea();
+    const carved = await dev.registerAsync(`addon-cma-${process.pid}`, 64, { fromCma: true });
+    expect(cma.range.contains(carved.range)).toBe(true);
+    using a = carved.alloc(64);
+    expect(a.range.equals(carved.range)).toBe(true);
+  });
+
   it('lists areas, finds them by name and index', () => {
     const all = dev.areas();
     expect(all.map((a) => a.name)).toContain(area.name);

@@ -33,7 +33,8 @@
  *   ENAMETOOLONG  a name without a NUL in its GCMA_TEST_NAME_LEN bytes
  *   EEXIST        register: the name is taken
  *   ENOSPC        register: GCMA_TEST_MAX_AREAS areas exist already
- *   ENOMEM        register: no free contiguous range of that size;
+ *   ENOMEM        register: no free contiguous range of that size (in
+ *                 the CMA area, with GCMA_TEST_REGISTER_FROM_CMA);
  *                 alloc anywhere: no free range of that size in the area;
  *                 CMA alloc: cma_alloc() failed
  *   ENOENT        no area with that index; free: nothing allocated there
@@ -83,16 +84,22 @@ struct gcma_test_version {
 	__u64 reserved[3];
 };
 
+/* gcma_test_register.flags */
+#define GCMA_TEST_REGISTER_FROM_CMA	0x1	/* carve it out of the CMA area */
+#define GCMA_TEST_REGISTER_FLAGS	GCMA_TEST_REGISTER_FROM_CMA
+
 /*
  * GCMA_TEST_IOC_REGISTER: take @count free, physically contiguous pages
- * from the page allocator and register them as GCMA area @name, for good.
+ * from the page allocator, or with GCMA_TEST_REGISTER_FROM_CMA from the
+ * default CMA area (as a device's reserved memory would be split between
+ * the two), and register them as GCMA area @name, for good.
  */
 struct gcma_test_register {
 	char name[GCMA_TEST_NAME_LEN];	/* (in) NUL-terminated, no '/' */
 	__u64 count;			/* (in) pages */
 	__u64 base_pfn;			/* (out) first page frame */
 	__u32 index;			/* (out) the area's index */
-	__u32 reserved0;
+	__u32 flags;			/* (in) GCMA_TEST_REGISTER_* */
 	__u64 reserved[2];
 };
 

@@ -1,0 +1,72 @@
+/**
+ * Benchmark options: what the main job measures, and the quick mode the
+ * test command runs. The same object goes from the host to the guest.
+ */
+import { invalidArgument } from '../errors';
+
+export interface BenchOptions {
+  /** GCMA area, carved out of the CMA reservation; the CMA area left is as large. */
+  areaMiB: number;
+  /** Request sizes in pages (the GCMA RFC's: 1 .. 32000). */
+  sizes: number[];
+  /** Allocations per size and allocator, under pressure. */
+  reps: number;
+  /** Allocations per size for the floor (an area holding no cached data). */
+  floorReps: number;
+  /** Seconds each throughput phase reads files. */
+  durationS: number;
+  /** Data files, MiB in all: larger than the guest's memory. */
+  dataMiB: number;
+  /** Guest memory. */
+  memoryMiB: number;
+  quick: boolean;
+}
+
+export const RFC_SIZES = [1, 64, 1024, 8192, 32000];
+
+export const DEFAULT_OPTIONS: BenchOptions = {
+  areaMiB: 128,
+  sizes: RFC_SIZES,
+  reps: 16,
+  floorReps: 8,
+  durationS: 20,
+  dataMiB: 1536,
+  memoryMiB: 1024,
+  quick: false,
+};
+
+/** Small enough to run inside the test command's VM boot. */
+export const QUICK_OPTIONS: BenchOptions = {
+  areaMiB: 16,
+  sizes: [1, 64, 1024],
+  reps: 4,
+  floorReps: 3,
+  durationS: 3,
+  dataMiB: 256,
+  memoryMiB: 768,
+  quick: true,
+};
+
+/** The kernel parameter for a CMA reservation holding both areas. */
+export function cmaParameter(o: BenchOptions): string {
+  return `cma=${2 * o.areaMiB}M`;
+}
+
+export function checkOptions(o: BenchOptions): BenchOptions {
+  const positive = (name: string, v: number): void => {
+    if (!Number.isInteger(v) || v < 1) throw invalidArgument(`${name} must be a positive integer, not ${v}`);
+  };
+  positive('areaMiB', o.areaMiB);
+  positive('reps', o.reps);
+  positive('floorReps', o.floorReps);
+  positive('durationS', o.durationS);
+  positive('dataMiB', o.dataMiB);
+  positive('memoryMiB', o.memoryMiB);
+  if (o.sizes.length === 0) throw invalidArgument('no request sizes');
+  for (const s of o.sizes) positive('a request size', s);
+  const areaPages = (o.areaMiB * 1024 * 1024) / 4096;
+  const big = o.sizes.filter((s) => s > areaPages);
+  if (big.length) throw invalidArgument(`request sizes ${big.join(', ')} do not fit a ${o.areaMiB} MiB area (${areaPages} pages)`);
+  if (2 * o.areaMiB >= o.memoryMiB / 2) throw invalidArgument(`two ${o.areaMiB} MiB areas need more than ${o.memoryMiB} MiB of guest memory`);
+  return o;
+}

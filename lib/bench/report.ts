@@ -1,0 +1,171 @@
+/**
+ * The benchmark's report: what the guest measured (JSON), the terminal
+ * table, and a latency CDF per request size as SVG, GCMA against CMA,
+ * like the GCMA paper's figure.
+ */
+import type { CleancacheStats } from '../stats';
+import type { BenchOptions } from './options';
+import type { Summary } from './stats';
+
+export type Allocator = 'gcma' | 'cma';
+export type Phase = 'floor' | 'pressure';
+
+export interface SizeResult {
+  allocator: Allocator;
+  phase: Phase;
+  pages: number;
+  attempts: number;
+  successes: number;
+  /** Failed attempts by error code. */
+  failures: Record<string, number>;
+  /** Time in gcma_alloc_range() / cma_alloc(), ns, one per success. */
+  kernelNs: number[];
+  /** The same allocations timed around the addon's synchronous call, ns. */
+  jsNs: number[];
+  /** Time in gcma_free_range() / cma_release(), ns. */
+  freeKernelNs: number[];
+  /** GCMA: pages of the area holding cached data just before each allocation. */
+  cachedBefore: number[];
+  kernel: Summary | null;
+  js: Summary | null;
+  free: Summary | null;
+}
+
+export interface Throughput {
+  /** The reservation's second half left as plain CMA, or carved out as the GCMA area. */
+  config: 'cma' | 'gcma';
+  bytes: number;
+  seconds: number;
+  mibPerS: number;
+  cleancache: CleancacheStats;
+}
+
+export interface BenchReport {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  kernel: string;
+  cpus: number;
+  options: BenchOptions;
+  areas: Record<Allocator, { name: string; range: string; pages: number }>;
+  results: SizeResult[];
+  throughput: Throughput[];
+  /** Cleancache counters over the pressure phase. */
+  cleancache: CleancacheStats;
+  /** restored / (restored + missed) over the pressure phase. */
+  hitRate: number | null;
+}
+
+/** GCMA RFC v2 (2015, CuBox i4 Pro, 256 MiB area, background make -j16): average latency. */
+export const RFC_ANCHOR: ReadonlyArray<{ pages: number; cmaUs: number; gcmaUs: number }> = [
+  { pages: 1, cmaUs: 684, gcmaUs: 26 },
+  { pages: 32000, cmaUs: 641_000, gcmaUs: 44_700 },
+];
+
+function result(r: BenchReport, allocator: Allocator, phase: Phase, pages: number): SizeResult | undefined {
+  return r.results.find((x) => x.allocator === allocator && x.phase === phase && x.pages === pages);
+}
+
+const us = (ns: number | undefined): string => (ns === undefined ? '-' : (ns / 1000).toFixed(ns < 10_000 ? 1 : 0));
+const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? '-' : (a / b).toFixed(1));
+
+function pad(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+export function formatReport(r: BenchReport): string {
+  const head = ['pages', 'alloc', 'ok', 'min us', 'p50', 'p90', 'p99', 'max', 'mean', 'js p50', 'free p50'];
+  const rows: string[][] = [head];
+  for (const phase of ['pressure', 'floor'] as const) {
+    for (const pages of r.options.sizes) {
+      for (const a of ['gcma', 'cma'] as const) {
+        const x = result(r, a, phase, pages);
+        if (!x) continue;
+        rows.push([
+          String(pages),
+          phase === 'floor' ? `${a} (empty)` : a,
+          `${x.successes}/${x.attempts}`,
+          us(x.kernel?.min),
+          us(x.kernel?.p50),
+          us(x.kernel?.p90),
+          us(x.kernel?.p99),
+          us(x.kernel?.max),
+          us(x.kernel?.mean),
+          us(x.js?.p50),
+          us(x.free?.p50),
+        ]);
+      }
+    }
+  }
+  const ratios: string[][] = [['pages', 'CMA/GCMA mean', 'CMA/GCMA p99', 'GCMA/empty p50', 'us/page GCMA', 'RFC CMA/GCMA']];
+  for (const pages of r.options.sizes) {
+    const g = result(r, 'gcma', 'pressure', pages);
+    const c = result(r, 'cma', 'pressure', pages);
+    const f = result(r, 'gcma', 'floor', pages);
+    const anchor = RFC_ANCHOR.find((a) => a.pages === pages);
+    ratios.push([
+      String(pages),
+      ratio(c?.kernel?.mean, g?.kernel?.mean),
+      ratio(c?.kernel?.p99, g?.kernel?.p99),
+      ratio(g?.kernel?.p50, f?.kernel?.p50),
+      g?.kernel ? (g.kernel.p50 / 1000 / pages).toFixed(3) : '-',
+      anchor ? (anchor.cmaUs / anchor.gcmaUs).toFixed(1) : '',
+    ]);
+  }
+  const tp = r.throughput.map((t) => `${t.config === 'gcma' ? 'with the GCMA area' : 'as plain CMA     '}: ${t.mibPerS.toFixed(1)} MiB/s (restored ${t.cleancache.restored} pages)`);
+  return [
+    `kernel ${r.kernel}, ${r.cpus} CPUs; GCMA area ${r.areas.gcma.pages} pages (${r.areas.gcma.range}), CMA area ${r.areas.cma.pages} pages`,
+    '',
+    'allocation latency, kernel side (us), under pressure and with an empty area:',
+    pad(rows),
+    '',
+    'ratios in this run (the RFC\'s, 2015 ARM board, for comparison):',
+    pad(ratios),
+    '',
+    `file reads, ${r.options.durationS} s each:`,
+    ...tp.map((l) => `  ${l}`),
+    `cleancache under pressure: stored ${r.cleancache.stored}, restored ${r.cleancache.restored}, missed ${r.cleancache.missed}, reclaimed ${r.cleancache.reclaimed}, recalled ${r.cleancache.recalled}; hit rate ${r.hitRate === null ? '-' : `${(100 * r.hitRate).toFixed(1)}%`}`,
+    '',
+    'Under TCG the CPU is emulated: absolute times are not a device\'s; compare within the run, as ratios.',
+  ].join('\n');
+}
+
+const COLORS: Record<Allocator, string> = { gcma: '#1b7837', cma: '#b2182b' };
+
+/** One panel per size: the CDF of kernel-side latency, log-scale x, GCMA and CMA under pressure. */
+export function renderCdfSvg(r: BenchReport): string {
+  const w = 320;
+  const h = 220;
+  const m = { l: 48, r: 12, t: 28, b: 36 };
+  const panels = r.options.sizes.map((pages, i) => {
+    const series = (['gcma', 'cma'] as const).map((a) => ({ a, ns: [...(result(r, a, 'pressure', pages)?.kernelNs ?? [])].sort((x, y) => x - y) }));
+    const all = series.flatMap((s) => s.ns);
+    const lo = Math.log10(Math.max(1, Math.min(...all, 1e9)));
+    const hi = Math.log10(Math.max(...all, 10));
+    const span = Math.max(hi - lo, 0.5);
+    const x = (ns: number): number => m.l + ((Math.log10(Math.max(ns, 1)) - lo) / span) * (w - m.l - m.r);
+    const y = (q: number): number => h - m.b - q * (h - m.t - m.b);
+    const lines = series
+      .filter((s) => s.ns.length > 0)
+      .map((s) => {
+        const pts = s.ns.map((ns, k) => `${x(ns).toFixed(1)},${y((k + 1) / s.ns.length).toFixed(1)}`);
+        return `<polyline fill="none" stroke="${COLORS[s.a]}" stroke-width="2" points="${x(s.ns[0]!).toFixed(1)},${y(0)} ${pts.join(' ')}"/>`;
+      });
+    const ticks: string[] = [];
+    for (let d = Math.ceil(lo); d <= Math.floor(lo + span); d++) {
+      const label = d >= 6 ? `${10 ** (d - 6)} ms` : d >= 3 ? `${10 ** (d - 3)} us` : `${10 ** d} ns`;
+      ticks.push(`<line x1="${x(10 ** d)}" x2="${x(10 ** d)}" y1="${y(0)}" y2="${y(1)}" stroke="#ddd"/><text x="${x(10 ** d)}" y="${h - m.b + 14}" font-size="10" text-anchor="middle">${label}</text>`);
+    }
+    const ox = (i % 3) * w;
+    const oy = Math.floor(i / 3) * h;
+    return `<g transform="translate(${ox},${oy})"><text x="${w / 2}" y="16" font-size="12" text-anchor="middle">${pages} page${pages > 1 ? 's' : ''}</text>${ticks.join('')}<line x1="${m.l}" x2="${w - m.r}" y1="${y(0)}" y2="${y(0)}" stroke="#000"/><line x1="${m.l}" x2="${m.l}" y1="${y(0)}" y2="${y(1)}" stroke="#000"/><text x="${m.l - 4}" y="${y(1) + 4}" font-size="10" text-anchor="end">1</text><text x="${m.l - 4}" y="${y(0.5) + 4}" font-size="10" text-anchor="end">0.5</text>${lines.join('')}</g>`;
+  });
+  const rowsN = Math.ceil(r.options.sizes.length / 3);
+  const width = 3 * w;
+  const height = rowsN * h + 30;
+  const legend = (['gcma', 'cma'] as const)
+    .map((a, i) => `<line x1="${20 + i * 120}" x2="${40 + i * 120}" y1="${rowsN * h + 15}" y2="${rowsN * h + 15}" stroke="${COLORS[a]}" stroke-width="3"/><text x="${46 + i * 120}" y="${rowsN * h + 19}" font-size="12">${a.toUpperCase()}</text>`)
+    .join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/>${panels.join('')}${legend}<text x="${width - 10}" y="${rowsN * h + 19}" font-size="11" text-anchor="end">CDF of kernel-side allocation latency under pressure (${r.kernel}, TCG)</text></svg>\n`;
+}
