@@ -1,6 +1,6 @@
 # gcma: build the patched kernel, the test module, and run things in the VM.
 #
-#   make run          main job: build everything, boot the VM, print GCMA status
+#   make run          main job: build everything, boot the VM, benchmark GCMA vs CMA
 #   make test         all tests: host suites, VM boot tests, VM suites
 #   make module       build the out-of-tree module against KDIR
 #   make vm CMD='uname -a'   run a command inside the VM
@@ -55,7 +55,7 @@ test: kernel
 
 run: kernel
 	$(MAKE) module addon
-	$(CLI) vm --module $(MODULE) -- node dist/lib/cli.js status
+	$(CLI) bench $(BENCH_ARGS)
 
 vm: kernel
 	$(MAKE) module

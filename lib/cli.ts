@@ -7,6 +7,7 @@
  *   gcma vm [options] -- COMMAND [ARG...]   boot it under QEMU and run COMMAND
  *   gcma status [--json]                    what this kernel has of GCMA
  *   gcma areas|register|alloc|stats|session the test device (lib/device-cli.ts)
+ *   gcma bench [options]                    GCMA vs CMA under pressure, in the VM
  *
  * Exit status: 0 success; 1 error; 2 usage; 3 the kernel (or the library
  * before it) refused a device command; 4 no usable device (module not
@@ -16,6 +17,9 @@
 import { parseArgs } from 'node:util';
 import { buildKernel, FLAVOURS } from './kernel/build';
 import { checkSeriesBuilds } from './kernel/series-check';
+import { DEFAULT_OPTIONS, QUICK_OPTIONS, type BenchOptions } from './bench/options';
+import { runBenchInVm } from './bench/host';
+import { formatReport } from './bench/report';
 import { Device } from './device';
 import { allocAndFree, EXIT, exitCodeFor, formatAreas, formatRuns, listAreas, resolveArea, runSession, table } from './device-cli';
 import { GcmaError } from './errors';
@@ -40,6 +44,8 @@ const USAGE = `usage:
   gcma alloc AREA PAGES [--at PFN] [--compound] [--repeat N] [--hold SECONDS]
              [--json] [--device PATH]     (AREA: name, index or cma; frees on exit)
   gcma stats [--json] [--device PATH]
+  gcma bench [--quick] [--area MiB] [--sizes 1,64,...] [--reps N] [--duration S]
+             [--data MiB] [--memory MiB] [--results DIR] [--json]
   gcma session [--json] [--device PATH]   commands on stdin: areas, stats,
              register NAME PAGES, alloc AREA PAGES [at=PFN] [compound], free RANGE|last`;
 
@@ -199,6 +205,41 @@ async function deviceCommand(cmd: string, argv: readonly string[]): Promise<numb
   throw new UsageError(`unknown command '${cmd}'`);
 }
 
+async function bench(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        quick: { type: 'boolean' },
+        json: { type: 'boolean' },
+        area: { type: 'string' },
+        sizes: { type: 'string' },
+        reps: { type: 'string' },
+        duration: { type: 'string' },
+        data: { type: 'string' },
+        memory: { type: 'string' },
+        results: { type: 'string' },
+      },
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const v = parsed.values;
+  const o: BenchOptions = { ...(v.quick ? QUICK_OPTIONS : DEFAULT_OPTIONS) };
+  o.areaMiB = positiveInt(v.area, '--area') ?? o.areaMiB;
+  o.reps = positiveInt(v.reps, '--reps') ?? o.reps;
+  o.durationS = positiveInt(v.duration, '--duration') ?? o.durationS;
+  o.dataMiB = positiveInt(v.data, '--data') ?? o.dataMiB;
+  o.memoryMiB = positiveInt(v.memory, '--memory') ?? o.memoryMiB;
+  if (v.sizes !== undefined) o.sizes = v.sizes.split(',').map((s) => positiveInt(s, '--sizes')!);
+  const run = await runBenchInVm(o, { ...(v.results ? { resultsDir: v.results } : {}), log: (m) => console.error(m) });
+  console.log(v.json ? JSON.stringify(run.report, null, 2) : formatReport(run.report));
+  console.error(`[bench] report: ${run.resultsDir}/bench.json, ${run.resultsDir}/cdf.svg, ${run.resultsDir}/table.txt`);
+  return EXIT.OK;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -217,6 +258,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'vm':
       return vm(rest);
+    case 'bench':
+      return bench(rest);
     case 'status': {
       const p = parseFlags(rest, [], ['json']);
       const s = readStatus();

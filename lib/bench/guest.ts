@@ -1,0 +1,208 @@
+/**
+ * The benchmark, inside the guest: `node guest.js OPTIONS_JSON DISK`.
+ * Needs gcma_test.ko loaded and a CMA reservation of twice the area
+ * (cma=, see cmaParameter()). Prints progress; writes bench.json to the
+ * results directory ($GCMA_RESULTS) or the current one.
+ *
+ * 1. data files on an ext4 scratch disk, larger than memory;
+ * 2. file-read throughput with the whole reservation as plain CMA;
+ * 3. half of it carved out as the GCMA area; the floor: allocation latency
+ *    with the area holding no cached data;
+ * 4. file-read throughput again, with the GCMA area caching;
+ * 5. under pressure (readers, anonymous churn, writeback, direct I/O),
+ *    allocations of every size from GCMA and CMA, interleaved.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+import { join } from 'node:path';
+import { Device, type Area } from '../device';
+import { GcmaError } from '../errors';
+import { cleancacheStats, type CleancacheStats } from '../stats';
+import { checkOptions, type BenchOptions } from './options';
+import type { Allocator, BenchReport, Phase, SizeResult, Throughput } from './report';
+import { summarize } from './stats';
+import { startLoad } from './workers';
+
+const MiB = 1024 * 1024;
+const FILE_MIB = 64;
+const MOUNT = '/mnt/gcma-bench';
+
+function log(msg: string): void {
+  console.log(`[bench] ${msg}`);
+}
+
+function counters(): CleancacheStats {
+  const s = cleancacheStats();
+  if (!s) throw new Error('this kernel has no cleancache (/sys/kernel/mm/cleancache)');
+  return s;
+}
+
+function delta(a: CleancacheStats, b: CleancacheStats): CleancacheStats {
+  const out = { ...b };
+  for (const k of Object.keys(b) as Array<keyof CleancacheStats>) if (k !== 'cached') out[k] = b[k] - a[k];
+  return out;
+}
+
+function dropCaches(): void {
+  execFileSync('sync');
+  writeFileSync('/proc/sys/vm/drop_caches', '3');
+}
+
+function makeDataFiles(disk: string, dataMiB: number): string[] {
+  execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', disk]);
+  mkdirSync(MOUNT, { recursive: true });
+  execFileSync('mount', ['-t', 'ext4', disk, MOUNT]);
+  const n = Math.max(1, Math.ceil(dataMiB / FILE_MIB));
+  const files: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const f = join(MOUNT, `data${i}`);
+    // Contents do not matter to the page cache or cleancache; zeroes are fastest to make.
+    execFileSync('dd', ['if=/dev/zero', `of=${f}`, 'bs=1M', `count=${FILE_MIB}`, 'status=none']);
+    files.push(f);
+    if ((i + 1) % 4 === 0 || i === n - 1) log(`data files: ${(i + 1) * FILE_MIB}/${n * FILE_MIB} MiB`);
+  }
+  return files;
+}
+
+function throughput(config: Throughput['config'], files: readonly string[], seconds: number): Throughput {
+  dropCaches();
+  const before = counters();
+  const r = spawnSync(process.execPath, [join(__dirname, 'workers.js'), 'read', String(seconds), ...files], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`reader failed: ${r.stderr}`);
+  const { bytes, seconds: took } = JSON.parse(r.stdout) as { bytes: number; seconds: number };
+  const t = { config, bytes, seconds: took, mibPerS: bytes / MiB / took, cleancache: delta(before, counters()) };
+  log(`throughput as ${config === 'cma' ? 'plain CMA' : 'GCMA area'}: ${t.mibPerS.toFixed(1)} MiB/s, restored ${t.cleancache.restored} pages`);
+  return t;
+}
+
+function emptyResult(allocator: Allocator, phase: Phase, pages: number): SizeResult {
+  return { allocator, phase, pages, attempts: 0, successes: 0, failures: {}, kernelNs: [], jsNs: [], freeKernelNs: [], cachedBefore: [], kernel: null, js: null, free: null };
+}
+
+/** One allocation and its free; failures are counted by code, not thrown. */
+function measure(area: Area, r: SizeResult): void {
+  r.attempts++;
+  if (area.target === 'gcma') r.cachedBefore.push(area.stats().cached);
+  const start = process.hrtime.bigint();
+  let a;
+  try {
+    a = area.alloc(r.pages);
+  } catch (err) {
+    if (!(err instanceof GcmaError)) throw err;
+    r.failures[err.code] = (r.failures[err.code] ?? 0) + 1;
+    return;
+  }
+  r.jsNs.push(Number(process.hrtime.bigint() - start));
+  r.kernelNs.push(a.kernelNs);
+  r.successes++;
+  r.freeKernelNs.push(a.free().kernelNs);
+}
+
+function finish(r: SizeResult): SizeResult {
+  return { ...r, kernel: summarize(r.kernelNs), js: summarize(r.jsNs), free: summarize(r.freeKernelNs) };
+}
+
+async function waitFor(what: string, done: () => boolean, timeoutS: number): Promise<boolean> {
+  const until = Date.now() + timeoutS * 1000;
+  while (!done()) {
+    if (Date.now() > until) {
+      log(`${what}: not reached in ${timeoutS} s, going on`);
+      return false;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return true;
+}
+
+export async function runBench(o: BenchOptions, disk: string, resultsDir: string): Promise<BenchReport> {
+  checkOptions(o);
+  const startedAt = new Date().toISOString();
+  using dev = Device.open();
+  if (!dev.hasCma) throw new Error('no default CMA area: boot with cma=');
+  const areaPages = (o.areaMiB * MiB) / dev.pageSize;
+
+  log(`phase 1/5: ${o.dataMiB} MiB of data files on ${disk}`);
+  const files = makeDataFiles(disk, o.dataMiB);
+
+  log(`phase 2/5: file reads for ${o.durationS} s, the reservation all plain CMA`);
+  const asCma = throughput('cma', files, o.durationS);
+
+  log(`phase 3/5: carve a ${o.areaMiB} MiB GCMA area out of the CMA reservation; the floor`);
+  const gcma = dev.register(`bench-${process.pid}`, areaPages, { fromCma: true });
+  const cma = dev.cmaArea();
+  const results: SizeResult[] = [];
+  for (const pages of o.sizes) {
+    const r = emptyResult('gcma', 'floor', pages);
+    for (let i = 0; i < o.floorReps; i++) measure(gcma, r);
+    results.push(finish(r));
+  }
+  const floorCached = Math.max(0, ...results.flatMap((r) => r.cachedBefore));
+  log(`floor: ${o.sizes.length} sizes x ${o.floorReps}, at most ${floorCached} cached pages in the area`);
+
+  log(`phase 4/5: file reads for ${o.durationS} s, with the GCMA area`);
+  const asGcma = throughput('gcma', files, o.durationS);
+
+  log('phase 5/5: allocations under pressure');
+  const load = startLoad({ files, dir: MOUNT, readers: 2, churnMiB: Math.round(o.memoryMiB / 4) });
+  const before = counters();
+  try {
+    await waitFor('GCMA area half full of cached data', () => gcma.stats().cached >= areaPages / 2, 4 * o.durationS);
+    log(`pressure: area ${gcma.stats().cached}/${areaPages} pages cached, CmaFree ${cmaFreeKiB()} KiB`);
+    for (const pages of o.sizes) {
+      const g = emptyResult('gcma', 'pressure', pages);
+      const c = emptyResult('cma', 'pressure', pages);
+      for (let i = 0; i < o.reps; i++) {
+        measure(gcma, g);
+        measure(cma, c);
+      }
+      results.push(finish(g), finish(c));
+      const p50 = (r: SizeResult): string => (r.kernelNs.length ? `${(summarize(r.kernelNs)!.p50 / 1000).toFixed(1)} us` : '-');
+      log(`${pages} pages: GCMA ${g.successes}/${g.attempts} p50 ${p50(g)}, CMA ${c.successes}/${c.attempts} p50 ${p50(c)}`);
+    }
+  } finally {
+    await load.stop();
+  }
+  const pressure = delta(before, counters());
+  const lookups = pressure.restored + pressure.missed;
+
+  const report: BenchReport = {
+    version: 1,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    kernel: release(),
+    cpus: cpus().length,
+    options: o,
+    areas: {
+      gcma: { name: gcma.name, range: gcma.range.format(), pages: gcma.pages },
+      cma: { name: cma.name, range: cma.range.format(), pages: cma.pages - gcma.pages },
+    },
+    results,
+    throughput: [asCma, asGcma],
+    cleancache: pressure,
+    hitRate: lookups ? pressure.restored / lookups : null,
+  };
+  writeFileSync(join(resultsDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+  execFileSync('umount', [MOUNT]);
+  return report;
+}
+
+function cmaFreeKiB(): number {
+  const m = /^CmaFree:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+if (require.main === module) {
+  const [json, disk] = process.argv.slice(2);
+  if (!json || !disk) {
+    console.error('usage: guest.js OPTIONS_JSON DISK');
+    process.exit(2);
+  }
+  runBench(JSON.parse(json) as BenchOptions, disk, process.env['GCMA_RESULTS'] ?? process.cwd()).then(
+    () => log('done'),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.stack ?? err.message : String(err));
+      process.exit(1);
+    },
+  );
+}

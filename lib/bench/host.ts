@@ -1,0 +1,56 @@
+/**
+ * `gcma bench` on the host: boot the patched kernel with a CMA reservation
+ * of twice the area and a scratch disk, run the guest side, then print the
+ * table and write the report (bench.json, cdf.svg) to the results directory.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildKernel } from '../kernel/build';
+import { projectRoot } from '../paths';
+import { runInVm } from '../vm/runner';
+import { checkOptions, cmaParameter, type BenchOptions } from './options';
+import { formatReport, renderCdfSvg, type BenchReport } from './report';
+
+export interface BenchRun {
+  report: BenchReport;
+  resultsDir: string;
+  exitCode: number;
+}
+
+export async function runBenchInVm(o: BenchOptions, opts: { resultsDir?: string; log?: (m: string) => void } = {}): Promise<BenchRun> {
+  checkOptions(o);
+  const log = opts.log ?? ((m: string) => console.log(m));
+  const root = projectRoot();
+  const module = join(root, 'kernel', 'module', 'gcma_test.ko');
+  if (!existsSync(module)) throw new Error(`${module} is not built: run make module`);
+  const kernel = await buildKernel({ log });
+  const resultsDir = opts.resultsDir ?? join(root, 'results', 'bench', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(resultsDir, { recursive: true });
+  // Sparse: only what the guest writes takes space.
+  const disk = join(resultsDir, 'scratch.img');
+  writeFileSync(disk, '');
+  truncateSync(disk, (o.dataMiB + 512) * 1024 * 1024);
+  log(`[bench] guest: ${o.memoryMiB} MiB, ${cmaParameter(o)}; results in ${resultsDir}`);
+  try {
+    const r = await runInVm({
+      bzImage: kernel.bzImage,
+      command: ['node', join(root, 'dist', 'lib', 'bench', 'guest.js'), JSON.stringify(o), '/dev/vda'],
+      cwd: root,
+      modules: [module],
+      memoryMiB: o.memoryMiB,
+      cmdline: [cmaParameter(o)],
+      disks: [disk],
+      resultsDir,
+      timeoutMs: 3 * 3600 * 1000,
+      output: (t) => process.stderr.write(t),
+    });
+    const reportFile = join(resultsDir, 'bench.json');
+    if (r.exitCode !== 0 || !existsSync(reportFile)) throw new Error(`the benchmark failed in the guest (exit ${r.exitCode}); console: ${r.consoleLog}`);
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as BenchReport;
+    writeFileSync(join(resultsDir, 'cdf.svg'), renderCdfSvg(report));
+    writeFileSync(join(resultsDir, 'table.txt'), `${formatReport(report)}\n`);
+    return { report, resultsDir, exitCode: r.exitCode };
+  } finally {
+    rmSync(disk, { force: true });
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The main job's benchmark in quick mode, in a boot of its own (it carves
+ * an area out of the CMA reservation and fills memory): the report has the
+ * structure the table and the picture are made from, and every number in
+ * it is a measurement: counts match the repetitions, no NaN, the GCMA
+ * success rate is there. No timing is asserted.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runBenchInVm, type BenchRun } from '../../lib/bench/host';
+import { QUICK_OPTIONS } from '../../lib/bench/options';
+import { projectRoot } from '../../lib/paths';
+
+jest.setTimeout(900_000);
+
+let run: BenchRun;
+
+beforeAll(async () => {
+  run = await runBenchInVm(QUICK_OPTIONS, { resultsDir: join(projectRoot(), 'results', 'test', 'boot', 'bench'), log: () => undefined });
+});
+
+function numbers(v: unknown, path = '$'): Array<[string, number]> {
+  if (typeof v === 'number') return [[path, v]];
+  if (Array.isArray(v)) return v.flatMap((x, i) => numbers(x, `${path}[${i}]`));
+  if (v && typeof v === 'object') return Object.entries(v).flatMap(([k, x]) => numbers(x, `${path}.${k}`));
+  return [];
+}
+
+it('measures every size, allocator and phase the options ask for', () => {
+  const { report: r } = run;
+  const o = QUICK_OPTIONS;
+  expect(r.options).toEqual(o);
+  const keys = r.results.map((x) => `${x.phase}/${x.allocator}/${x.pages}`).sort();
+  const want = o.sizes.flatMap((p) => [`floor/gcma/${p}`, `pressure/gcma/${p}`, `pressure/cma/${p}`]).sort();
+  expect(keys).toEqual(want);
+  for (const x of r.results) {
+    const failures = Object.values(x.failures).reduce((a, b) => a + b, 0);
+    expect({ key: `${x.phase}/${x.allocator}/${x.pages}`, attempts: x.attempts }).toEqual({
+      key: `${x.phase}/${x.allocator}/${x.pages}`,
+      attempts: x.phase === 'floor' ? o.floorReps : o.reps,
+    });
+    expect(x.successes + failures).toBe(x.attempts);
+    expect([x.kernelNs.length, x.jsNs.length, x.freeKernelNs.length]).toEqual([x.successes, x.successes, x.successes]);
+    expect(x.kernel?.n ?? 0).toBe(x.successes);
+    if (x.allocator === 'gcma') expect(x.cachedBefore).toHaveLength(x.attempts);
+    for (const ns of x.kernelNs) expect(ns).toBeGreaterThan(0);
+  }
+});
+
+it('has no NaN or infinite number anywhere', () => {
+  const bad = numbers(run.report).filter(([, n]) => !Number.isFinite(n));
+  expect(bad).toEqual([]);
+});
+
+it('reports the GCMA success rate, the throughputs and cleancache', () => {
+  const { report: r } = run;
+  const g = r.results.filter((x) => x.allocator === 'gcma' && x.phase === 'pressure');
+  expect(g.reduce((a, x) => a + x.attempts, 0)).toBe(QUICK_OPTIONS.reps * QUICK_OPTIONS.sizes.length);
+  expect(r.throughput.map((t) => t.config)).toEqual(['cma', 'gcma']);
+  for (const t of r.throughput) expect(t.bytes).toBeGreaterThan(0);
+  expect(Object.keys(r.cleancache).sort()).toEqual(['cached', 'invalidated', 'missed', 'recalled', 'reclaimed', 'restored', 'skipped', 'stored']);
+  expect(r.areas.gcma.pages).toBe((QUICK_OPTIONS.areaMiB * 1024 * 1024) / 4096);
+});
+
+it('writes the table and the CDF picture', () => {
+  const table = readFileSync(join(run.resultsDir, 'table.txt'), 'utf8');
+  expect(table).toMatch(/^pages\s+alloc\s+ok\s+min us\s+p50\s+p90\s+p99\s+max\s+mean\s+js p50\s+free p50$/m);
+  expect(table).toContain('RFC CMA/GCMA');
+  expect(table).toContain('TCG');
+  const svg = readFileSync(join(run.resultsDir, 'cdf.svg'), 'utf8');
+  expect(svg.startsWith('<svg')).toBe(true);
+  expect((svg.match(/<polyline /g) ?? []).length).toBeGreaterThanOrEqual(QUICK_OPTIONS.sizes.length);
+  expect(existsSync(join(run.resultsDir, 'bench.json'))).toBe(true);
+});

@@ -1,0 +1,97 @@
+/** The benchmark's pure parts: percentiles, option checks, the table and the SVG from a report. */
+import { checkOptions, cmaParameter, DEFAULT_OPTIONS, QUICK_OPTIONS } from '../../lib/bench/options';
+import { formatReport, renderCdfSvg, type BenchReport, type SizeResult } from '../../lib/bench/report';
+import { percentile, summarize } from '../../lib/bench/stats';
+import { InvalidArgumentError } from '../../lib/errors';
+
+describe('summaries', () => {
+  it('takes nearest-rank percentiles', () => {
+    const v = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect([percentile(v, 50), percentile(v, 90), percentile(v, 99), percentile(v, 100)]).toEqual([50, 90, 99, 100]);
+    expect(percentile([7], 99)).toBe(7);
+  });
+
+  it('summarizes unsorted samples; none gives null', () => {
+    expect(summarize([30, 10, 20])).toEqual({ n: 3, min: 10, p50: 20, p90: 30, p99: 30, max: 30, mean: 20 });
+    expect(summarize([])).toBeNull();
+  });
+});
+
+describe('options', () => {
+  it('accepts the defaults and the quick mode', () => {
+    expect(checkOptions(DEFAULT_OPTIONS)).toBe(DEFAULT_OPTIONS);
+    expect(checkOptions(QUICK_OPTIONS)).toBe(QUICK_OPTIONS);
+    expect(cmaParameter(DEFAULT_OPTIONS)).toBe('cma=256M');
+  });
+
+  it.each([
+    [{ reps: 0 }],
+    [{ sizes: [] }],
+    [{ sizes: [1.5] }],
+    [{ sizes: [40000] }],
+    [{ areaMiB: 512, memoryMiB: 1024 }],
+  ])('refuses %p', (change) => {
+    expect(() => checkOptions({ ...DEFAULT_OPTIONS, ...change })).toThrow(InvalidArgumentError);
+  });
+});
+
+function sizeResult(allocator: 'gcma' | 'cma', phase: 'floor' | 'pressure', pages: number, kernelNs: number[]): SizeResult {
+  return {
+    allocator,
+    phase,
+    pages,
+    attempts: kernelNs.length + 1,
+    successes: kernelNs.length,
+    failures: { ENOMEM: 1 },
+    kernelNs,
+    jsNs: kernelNs.map((n) => n + 1000),
+    freeKernelNs: kernelNs,
+    cachedBefore: [],
+    kernel: summarize(kernelNs),
+    js: summarize(kernelNs.map((n) => n + 1000)),
+    free: summarize(kernelNs),
+  };
+}
+
+const zero = { stored: 0, skipped: 0, restored: 0, missed: 0, reclaimed: 0, recalled: 0, invalidated: 0, cached: 0 };
+const report: BenchReport = {
+  version: 1,
+  startedAt: '',
+  finishedAt: '',
+  kernel: '6.12.117-gcma',
+  cpus: 2,
+  options: { ...QUICK_OPTIONS, sizes: [1, 64] },
+  areas: { gcma: { name: 'bench', range: '0x0-0xfff', pages: 4096 }, cma: { name: 'reserved', range: '0x1000-0x2fff', pages: 4096 } },
+  results: [
+    sizeResult('gcma', 'floor', 1, [1000, 2000]),
+    sizeResult('gcma', 'pressure', 1, [2000, 4000]),
+    sizeResult('cma', 'pressure', 1, [200_000, 400_000]),
+    sizeResult('gcma', 'pressure', 64, [10_000]),
+    sizeResult('cma', 'pressure', 64, []),
+  ],
+  throughput: [
+    { config: 'cma', bytes: 1, seconds: 1, mibPerS: 100, cleancache: zero },
+    { config: 'gcma', bytes: 1, seconds: 1, mibPerS: 120, cleancache: { ...zero, restored: 10 } },
+  ],
+  cleancache: { ...zero, restored: 3, missed: 1 },
+  hitRate: 0.75,
+};
+
+it('tabulates latencies, ratios next to the RFC anchor, and throughput', () => {
+  const t = formatReport(report);
+  expect(t).toMatch(/^1\s+gcma\s+2\/3\s+2\.0\s+2\.0\s+4\.0\s+4\.0\s+4\.0\s+3\.0\s+3\.0\s+2\.0$/m);
+  expect(t).toMatch(/^1\s+cma\s+2\/3\s+200\s+200\s+400\s+400\s+400\s+300\s+201\s+200$/m);
+  expect(t).toMatch(/^64\s+cma\s+0\/1(\s+-){8}$/m);
+  // CMA/GCMA mean 300/3 = 100, p99 400/4 = 100, GCMA/empty p50 2/1 = 2, 2 us per page, RFC 684/26 = 26.3
+  expect(t).toMatch(/^1\s+100\.0\s+100\.0\s+2\.0\s+2\.000\s+26\.3$/m);
+  expect(t).toContain('with the GCMA area: 120.0 MiB/s (restored 10 pages)');
+  expect(t).toContain('hit rate 75.0%');
+});
+
+it('draws one CDF panel per size, a line per allocator with data', () => {
+  const svg = renderCdfSvg(report);
+  expect(svg).toMatch(/^<svg /);
+  expect(svg.match(/<g transform/g)).toHaveLength(2);
+  expect(svg.match(/<polyline /g)).toHaveLength(3); // 64-page CMA had no success
+  expect(svg).not.toContain('NaN');
+});
