@@ -27,8 +27,8 @@ export const RFC_SIZES = [1, 64, 1024, 8192, 32000];
 export const DEFAULT_OPTIONS: BenchOptions = {
   areaMiB: 128,
   sizes: RFC_SIZES,
-  reps: 16,
-  floorReps: 8,
+  reps: 100,
+  floorReps: 20,
   durationS: 20,
   dataMiB: 1536,
   memoryMiB: 1024,
