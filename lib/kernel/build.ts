@@ -20,6 +20,8 @@ import { capture, CommandError, exec } from '../util/exec';
 /** Config fragments, in merge order, for each kernel flavour. */
 export const FLAVOURS: Readonly<Record<string, readonly string[]>> = {
   default: ['base.config', 'gcma.config'],
+  /** With KASAN, KFENCE, DEBUG_VM, lockdep, page poisoning: for the test suites. */
+  debug: ['base.config', 'gcma.config', 'debug.config'],
 };
 
 export const SOURCE_PACKAGE = 'linux-source-6.12';
