@@ -15,7 +15,7 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(
   build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod xz-utils git
   python3 python3-ply python3-git qemu-system-x86 e2fsprogs
-  gcc-multilib cmake
+  gcc-multilib cmake fio stress-ng
 )
 missing=()
 for p in "${PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done

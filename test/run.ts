@@ -14,6 +14,7 @@ import { runInVm, VmError } from '../lib/vm/runner';
 /** Small enough that the filesystem suites' files outgrow the page cache. */
 const VM_MEMORY_MIB = 768;
 const SCRATCH_DISK_BYTES = 2 * 1024 ** 3;
+const INTEGRITY_DISK_BYTES = 1024 ** 3;
 /** The default CMA area that the device suites allocate from as the CMA target. */
 const VM_CMDLINE = ['cma=64M'];
 
@@ -74,16 +75,22 @@ async function main(): Promise<number> {
   const scratch = join(vmResults, 'scratch.img');
   writeFileSync(scratch, '');
   truncateSync(scratch, SCRATCH_DISK_BYTES);
+  // Two more for the integrity suite's two filesystems (/dev/vdb, /dev/vdc).
+  const integrity = ['integrity0.img', 'integrity1.img'].map((f) => join(vmResults, f));
+  for (const f of integrity) {
+    writeFileSync(f, '');
+    truncateSync(f, INTEGRITY_DISK_BYTES);
+  }
   let vm: JestReport | undefined;
   try {
     const r = await runInVm({
       bzImage: kernel.bzImage,
       command: ['node', jest, '--config', 'jest.vm.config.js', '--runInBand', '--json', '--outputFile', '/run/gcma-results/vm.json'],
       cwd: root,
-      env: { GCMA_KERNEL_RELEASE: kernel.release, GCMA_SCRATCH_DISK: '/dev/vda', CI: 'true' },
+      env: { GCMA_KERNEL_RELEASE: kernel.release, GCMA_SCRATCH_DISK: '/dev/vda', GCMA_INTEGRITY_DISKS: '/dev/vdb:/dev/vdc', CI: 'true' },
       memoryMiB: VM_MEMORY_MIB,
       cmdline: VM_CMDLINE,
-      disks: [scratch],
+      disks: [scratch, ...integrity],
       resultsDir: vmResults,
     });
     console.log(`[vm] ${kernel.release} (${r.accel}) exit ${r.exitCode} in ${(r.durationMs / 1000).toFixed(1)}s`);

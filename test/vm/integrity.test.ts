@@ -1,0 +1,210 @@
+/**
+ * Runs inside the QEMU guest: data integrity under churn. Two ext4
+ * filesystems at once, more file data than memory (so cleancache stores and
+ * restores), while another process allocates and frees GCMA ranges as fast
+ * as it can (so cleancache must give pages back mid-use). fio writes with
+ * crc32c verification headers and verifies after the page cache was dropped;
+ * overwrites after eviction, O_DIRECT overwrites of cached data,
+ * unmount/remount, truncate and extend, hole punch; stress-ng's verifying
+ * file stressor. Zero verification errors, and the counters must show that
+ * cleancache stored, restored and recalled.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../lib/paths';
+import { cleancacheStats, type CleancacheStats } from '../../lib/stats';
+import { dropCaches, ensureArea, insmod, rmmod, TEST_MODULE } from './support/guest';
+import { chunkData, MiB, verifyChunks, writeChunks } from './support/pattern';
+
+jest.setTimeout(900_000);
+
+const disks = (process.env['GCMA_INTEGRITY_DISKS'] ?? '').split(':').filter(Boolean);
+const mounts = ['/mnt/integrity0', '/mnt/integrity1'];
+/** Per filesystem: with two of them, more than the guest's memory. */
+const FILE_MIB = 320;
+let churn: ChildProcess;
+let churnOps = 0;
+let before: CleancacheStats;
+let verifiedBytes = 0;
+
+function counters(): CleancacheStats {
+  const s = cleancacheStats();
+  if (!s) throw new Error('no cleancache');
+  return s;
+}
+
+function mount(i: number): void {
+  execFileSync('mount', ['-t', 'ext4', disks[i]!, mounts[i]!]);
+}
+
+function umount(i: number): void {
+  execFileSync('umount', [mounts[i]!]);
+}
+
+interface FioResult {
+  status: number | null;
+  errors: number;
+  readBytes: number;
+  writeBytes: number;
+  output: string;
+}
+
+/** fio over both filesystems at once: one job per directory. */
+function fio(args: readonly string[]): FioResult {
+  const jobs = mounts.flatMap((dir, i) => [`--name=fs${i}`, `--directory=${dir}`, '--filename=data']);
+  // --thread: the guest kernel has no SysV shared memory for fio's processes
+  const r = spawnSync('fio', ['--output-format=json', '--thread', '--ioengine=psync', '--bs=64k', `--size=${FILE_MIB}M`, '--verify=crc32c', ...args, ...jobs], {
+    encoding: 'utf8',
+    maxBuffer: 64 * MiB,
+  });
+  let errors = 0;
+  let readBytes = 0;
+  let writeBytes = 0;
+  try {
+    const json = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { jobs: Array<{ error: number; read: { io_bytes: number }; write: { io_bytes: number } }> };
+    for (const j of json.jobs) {
+      errors += j.error ? 1 : 0;
+      readBytes += j.read.io_bytes;
+      writeBytes += j.write.io_bytes;
+    }
+  } catch {
+    errors++;
+  }
+  return { status: r.status, errors, readBytes, writeBytes, output: `${r.stdout.slice(-2000)}\n${r.stderr}` };
+}
+
+function write(seed: number, extra: readonly string[] = []): void {
+  const r = fio(['--rw=write', '--do_verify=0', `--randseed=${seed}`, '--end_fsync=1', ...extra]);
+  expect({ status: r.status, errors: r.errors, output: r.status ? r.output : '' }).toEqual({ status: 0, errors: 0, output: '' });
+  expect(r.writeBytes).toBe(2 * FILE_MIB * MiB);
+}
+
+/** Read everything back and check every block's crc32c and seed. */
+function verify(seed: number): void {
+  const r = fio(['--rw=read', '--verify_only', `--randseed=${seed}`]);
+  expect({ status: r.status, errors: r.errors, output: r.status ? r.output : '' }).toEqual({ status: 0, errors: 0, output: '' });
+  verifiedBytes += 2 * FILE_MIB * MiB;
+}
+
+beforeAll(() => {
+  if (disks.length !== 2) throw new Error('GCMA_INTEGRITY_DISKS must name two disks (the test command attaches them)');
+  ensureArea();
+  insmod(TEST_MODULE);
+  for (const [i, d] of disks.entries()) {
+    execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', d]);
+    mkdirSync(mounts[i]!, { recursive: true });
+    mount(i);
+  }
+  // Allocate and free GCMA ranges as fast as possible, all along.
+  const script = `
+    const { Device } = require(${JSON.stringify(join(projectRoot(), 'dist', 'lib', 'index.js'))});
+    const dev = Device.open();
+    const area = dev.area('gcma_test');
+    const sizes = [1, 16, 256, 4096];
+    let ops = 0, stop = false;
+    process.on('SIGTERM', () => { stop = true; });
+    (async () => {
+      while (!stop) {
+        try { const a = await area.allocAsync(sizes[ops % sizes.length]); await a.freeAsync(); } catch (e) { if (e.code !== 'ENOMEM' && e.code !== 'EBUSY') throw e; }
+        ops++;
+      }
+      dev.close();
+      process.stdout.write(String(ops));
+    })();`;
+  churn = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  churn.stdout!.on('data', (d: Buffer) => (churnOps = Number(d.toString())));
+  before = counters();
+});
+
+afterAll(async () => {
+  if (churn && churn.exitCode === null) {
+    const done = new Promise((r) => churn.once('exit', r));
+    churn.kill('SIGTERM');
+    await done;
+  }
+  for (let i = 0; i < mounts.length; i++) spawnSync('umount', [mounts[i]!]);
+  rmmod('gcma_test');
+});
+
+it('fio: written data verifies after the page cache was dropped', () => {
+  write(1);
+  dropCaches();
+  verify(1);
+});
+
+it('fio: overwrite after eviction, then verify the new data', () => {
+  dropCaches();
+  write(2);
+  dropCaches();
+  verify(2);
+});
+
+it('fio: O_DIRECT overwrite of cached data, buffered verify', () => {
+  verify(2); // caches it: page cache and cleancache
+  write(3, ['--direct=1']);
+  verify(3);
+  dropCaches();
+  verify(3);
+});
+
+it('fio: unmount and remount between write and verify', () => {
+  write(4);
+  umount(0);
+  umount(1);
+  mount(0);
+  mount(1);
+  verify(4);
+});
+
+it('truncate and extend, hole punch: zeroes where the data was, never old data', () => {
+  const file = join(mounts[0]!, 'pattern');
+  const chunks = 64;
+  closeSync(openSync(file, 'w'));
+  writeChunks(file, 7, 0, chunks);
+  dropCaches();
+  // Truncate into the middle, extend back: the tail must read as zeroes
+  execFileSync('truncate', ['-s', `${(chunks / 2) * MiB + 1000}`, file]);
+  execFileSync('truncate', ['-s', `${chunks * MiB}`, file]);
+  // Punch a hole at the start
+  execFileSync('fallocate', ['--punch-hole', '--offset', '0', '--length', `${4 * MiB}`, file]);
+  dropCaches();
+  const zero = Buffer.alloc(MiB);
+  const expected = (c: number): Buffer => {
+    if (c < 4) return zero;
+    if (c < chunks / 2) return chunkData(7, c);
+    if (c === chunks / 2) return Buffer.concat([chunkData(7, c).subarray(0, 1000), zero.subarray(1000)]);
+    return zero;
+  };
+  expect(verifyChunks(file, 0, chunks, expected)).toEqual([]);
+  verifiedBytes += chunks * MiB;
+});
+
+it('stress-ng: verifying file stressors on both filesystems', () => {
+  const r = spawnSync(
+    'stress-ng',
+    ['--hdd', '2', '--hdd-bytes', '128M', '--hdd-opts', 'wr-seq,rd-seq', '--verify', '--temp-path', mounts[1]!, '--timeout', '20s', '--metrics-brief'],
+    { encoding: 'utf8', cwd: mounts[1]! },
+  );
+  const out = r.stdout + r.stderr;
+  expect({ status: r.status, failures: out.split('\n').filter((l) => /^stress-ng: fail:/.test(l)) }).toEqual({ status: 0, failures: [] });
+  expect(out).toContain('successful run completed');
+});
+
+it('exercised cleancache: stores, restores and recalls; the churn ran', async () => {
+  const d = counters();
+  const delta = {
+    stored: d.stored - before.stored,
+    restored: d.restored - before.restored,
+    recalled: d.recalled - before.recalled,
+    invalidated: d.invalidated - before.invalidated,
+  };
+  const done = new Promise((r) => churn.once('exit', r));
+  churn.kill('SIGTERM');
+  await done;
+  console.log(`integrity: ${(verifiedBytes / MiB).toFixed(0)} MiB verified, GCMA churn ${churnOps} alloc/free pairs, cleancache ${JSON.stringify(delta)}`);
+  expect(churnOps).toBeGreaterThan(0);
+  expect(delta.stored).toBeGreaterThan(0);
+  expect(delta.restored).toBeGreaterThan(0);
+  expect(delta.recalled).toBeGreaterThan(0);
+});
