@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../../lib/paths';
+import { cleancacheStats as readCleancacheStats } from '../../../lib/stats';
 
 export const TEST_MODULE = join(projectRoot(), 'kernel', 'module', 'gcma_test.ko');
 
@@ -21,8 +22,11 @@ export function readCounters(dir: string): Record<string, number> {
   return out;
 }
 
+/** lib/stats.ts's typed counters, as a plain record for the suites' deltas. */
 export function cleancacheStats(): Record<string, number> {
-  return readCounters('/sys/kernel/mm/cleancache');
+  const s = readCleancacheStats();
+  if (!s) throw new Error('this kernel has no cleancache (/sys/kernel/mm/cleancache)');
+  return { ...s };
 }
 
 export function insmod(ko: string, ...params: string[]): void {
