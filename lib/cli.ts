@@ -17,6 +17,7 @@
 import { parseArgs } from 'node:util';
 import { buildKernel, FLAVOURS } from './kernel/build';
 import { checkSeriesBuilds } from './kernel/series-check';
+import { buildModuleFor, TEST_MODULE_SOURCE } from './kernel/module';
 import { DEFAULT_OPTIONS, QUICK_OPTIONS, type BenchOptions } from './bench/options';
 import { runBenchInVm } from './bench/host';
 import { formatReport } from './bench/report';
@@ -253,6 +254,9 @@ async function main(argv: string[]): Promise<number> {
       const p = parseFlags(rest.slice(1), ['flavour']);
       const flavour = p.flags.get('flavour')?.at(-1);
       const k = await buildKernel(flavour ? { flavour } : {});
+      // make module builds the default flavour's in the checkout; the
+      // others get theirs under the cache (the path is logged).
+      if (k.flavour !== 'default') await buildModuleFor(k, TEST_MODULE_SOURCE, (m) => console.error(m));
       console.log(k.bzImage);
       return 0;
     }

@@ -1,11 +1,15 @@
 /**
- * The project's test command (make test): host suites, then the VM suites
- * in one boot of the patched kernel. Fails when a suite fails, and when any
- * VM suite did not run: a VM test never passes by being skipped.
+ * The project's test command (make test): host suites (their boot tests
+ * use the default kernel, and the debug one to prove its detectors fire),
+ * the series check, then the VM suites in one boot of the debug kernel
+ * (KASAN, KFENCE, lockdep, DEBUG_VM, page poisoning). Fails when a suite
+ * fails, when any VM suite did not run (a VM test never passes by being
+ * skipped), and when lockdep switched itself off during the run.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildKernel } from '../lib/kernel/build';
+import { buildModuleFor, TEST_MODULE_SOURCE } from '../lib/kernel/module';
 import { checkSeriesBuilds } from '../lib/kernel/series-check';
 import { projectRoot } from '../lib/paths';
 import { exec } from '../lib/util/exec';
@@ -17,6 +21,10 @@ const SCRATCH_DISK_BYTES = 2 * 1024 ** 3;
 const INTEGRITY_DISK_BYTES = 1024 ** 3;
 /** The default CMA area that the device suites allocate from as the CMA target. */
 const VM_CMDLINE = ['cma=64M'];
+/** The VM suites run on the kernel with the bug detectors (kernel/config/debug.config). */
+const VM_FLAVOUR = 'debug';
+/** Written by the guest after jest: lockdep's "debug_locks: 1" once everything ran. */
+const LOCKDEP_STATE = 'lockdep-state';
 
 interface JestReport {
   numPassedTests: number;
@@ -46,6 +54,11 @@ async function main(): Promise<number> {
   const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
   const problems: string[] = [];
 
+  // Before the host suites: their boot tests use the debug kernel too.
+  console.log(`\n=== ${VM_FLAVOUR} kernel and module (for the VM suites) ===`);
+  const kernel = await buildKernel({ flavour: VM_FLAVOUR, log: (m) => console.log(m) });
+  const testModule = (await buildModuleFor(kernel, TEST_MODULE_SOURCE)).modules['gcma_test']!;
+
   console.log('\n=== host suites ===');
   const hostJson = join(results, 'host.json');
   await exec('node', [jest, '--config', 'jest.host.config.js', '--runInBand', '--json', '--outputFile', hostJson], { cwd: root }).catch(
@@ -64,8 +77,7 @@ async function main(): Promise<number> {
     problems.push('the series does not build patch by patch');
   }
 
-  console.log('\n=== VM suites (patched kernel under QEMU) ===');
-  const kernel = await buildKernel({ log: (m) => console.log(m) });
+  console.log(`\n=== VM suites (patched ${VM_FLAVOUR} kernel under QEMU) ===`);
   const vmDir = join(root, 'dist', 'test', 'vm');
   const expected = testFiles(vmDir);
   if (expected.length === 0) throw new Error(`no VM suites in ${vmDir}`);
@@ -85,9 +97,28 @@ async function main(): Promise<number> {
   try {
     const r = await runInVm({
       bzImage: kernel.bzImage,
-      command: ['node', jest, '--config', 'jest.vm.config.js', '--runInBand', '--json', '--outputFile', '/run/gcma-results/vm.json'],
+      command: [
+        'sh',
+        '-c',
+        `node "$@"; rc=$?; grep debug_locks /proc/lockdep_stats > /run/gcma-results/${LOCKDEP_STATE}; exit $rc`,
+        'vm-suites',
+        jest,
+        '--config',
+        'jest.vm.config.js',
+        '--runInBand',
+        '--json',
+        '--outputFile',
+        '/run/gcma-results/vm.json',
+      ],
       cwd: root,
-      env: { GCMA_KERNEL_RELEASE: kernel.release, GCMA_SCRATCH_DISK: '/dev/vda', GCMA_INTEGRITY_DISKS: '/dev/vdb:/dev/vdc', CI: 'true' },
+      env: {
+        GCMA_KERNEL_RELEASE: kernel.release,
+        GCMA_KERNEL_FLAVOUR: kernel.flavour,
+        GCMA_TEST_MODULE: testModule,
+        GCMA_SCRATCH_DISK: '/dev/vda',
+        GCMA_INTEGRITY_DISKS: '/dev/vdb:/dev/vdc',
+        CI: 'true',
+      },
       memoryMiB: VM_MEMORY_MIB,
       cmdline: VM_CMDLINE,
       disks: [scratch, ...integrity],
@@ -96,6 +127,11 @@ async function main(): Promise<number> {
     console.log(`[vm] ${kernel.release} (${r.accel}) exit ${r.exitCode} in ${(r.durationMs / 1000).toFixed(1)}s`);
     if (r.exitCode !== 0) problems.push(`VM suites exited ${r.exitCode}`);
     vm = readReport(join(vmResults, 'vm.json'), 'VM suites');
+    // A lockdep report would have failed the run already; this catches
+    // lockdep giving up silently (out of lock classes, chains, ...).
+    const lockdep = existsSync(join(vmResults, LOCKDEP_STATE)) ? readFileSync(join(vmResults, LOCKDEP_STATE), 'utf8').trim() : 'missing';
+    console.log(`[vm] lockdep after the suites: ${lockdep}`);
+    if (!/^debug_locks:\s+1$/.test(lockdep)) problems.push(`lockdep was not live at the end of the VM suites (${lockdep})`);
   } catch (err) {
     if (!(err instanceof VmError)) throw err;
     console.error(err.message);

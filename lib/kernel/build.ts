@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { cacheRoot, projectRoot } from '../paths';
 import { inputsKey, type NamedText } from './cache';
 import { checkKconfig, formatMismatches, parseKconfig } from './config';
+import { restoreMtimes } from './mtimes';
 import { capture, CommandError, exec } from '../util/exec';
 
 /** Config fragments, in merge order, for each kernel flavour. */
@@ -208,6 +209,11 @@ export async function configure(sourceDir: string, buildDir: string, fragments: 
   await exec('make', makeArgs(sourceDir, buildDir, 'olddefconfig'), { logFile });
 }
 
+/** Where buildKernel() records which series the source tree holds. */
+export function seriesStampPath(sourceDir: string): string {
+  return join(sourceDir, '.git', 'gcma-series');
+}
+
 export async function buildKernel(opts: BuildOptions = {}): Promise<KernelBuild> {
   const log = opts.log ?? ((m: string) => console.log(m));
   const flavour = opts.flavour ?? 'default';
@@ -238,11 +244,13 @@ export async function buildKernel(opts: BuildOptions = {}): Promise<KernelBuild>
   const patchDir = join(root, 'kernel', 'patches');
   const patches = seriesFiles(root);
   const seriesKey = inputsKey([version, ...readDirTexts(patchDir, patches)]);
-  const seriesStamp = join(sourceDir, '.git', 'gcma-series');
+  const seriesStamp = seriesStampPath(sourceDir);
   if (readIfExists(seriesStamp) === seriesKey) steps.skip(`patch series (${patches.length} patches)`);
   else {
     rmSync(seriesStamp, { force: true });
     await steps.run(`apply ${patches.length} patches`, () => applySeries(sourceDir, patchDir, patches, logFile));
+    // After an interrupted series check: files back as they were keep their builds.
+    restoreMtimes(sourceDir);
     writeFileSync(seriesStamp, seriesKey);
   }
 

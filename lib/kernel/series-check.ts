@@ -1,12 +1,19 @@
 /**
- * Every patch of the series must build on its own: check out the series
- * one patch at a time in a worktree of the cached source and build the
- * kernel after each, with the default flavour's config (options a prefix of the
- * series does not know yet simply stay off). A prefix that built once is
- * remembered by its source tree and config, not by its patches' text, so
- * rewording a commit message or renumbering the series rebuilds nothing.
+ * Every patch of the series must build on its own: move the cached source
+ * tree to each prefix of the series and build the kernel after each, with
+ * the default flavour's config (options a prefix of the series does not
+ * know yet simply stay off). A prefix that built once is remembered by its
+ * source tree and config, not by its patches' text, so rewording a commit
+ * message or renumbering the series rebuilds nothing.
+ *
+ * The check builds in the same source tree as the flavours, in its own
+ * build directory seeded from the default build: kbuild's saved commands
+ * name the source path, so the seed's objects stay valid and the first
+ * prefix only rebuilds what the later patches touch, not the whole kernel.
+ * The tree goes back to the whole series afterwards with the mtimes it had
+ * (lib/kernel/mtimes.ts), so the flavours' builds stay up to date.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot, projectRoot } from '../paths';
@@ -23,8 +30,10 @@ import {
   readDirTexts,
   seriesCommits,
   seriesFiles,
+  seriesStampPath,
   Steps,
 } from './build';
+import { recordMtimes, restoreMtimes } from './mtimes';
 
 export interface SeriesCheck {
   /** Patches whose prefix built in this run. */
@@ -44,9 +53,11 @@ export async function checkSeriesBuilds(opts: { log?: (msg: string) => void; job
   const texts = readDirTexts(patchDir, patches);
   const buildDir = join(cacheRoot(), 'build', 'series-check');
   const logFile = join(cacheRoot(), 'build', 'series-check.log');
-  const verifiedFile = join(buildDir, '.gcma-verified');
-  mkdirSync(buildDir, { recursive: true });
+  // Outside the build directory, which is re-seeded at times.
+  const verifiedFile = join(cacheRoot(), 'build', 'series-check.verified');
   writeFileSync(logFile, '');
+  const oldVerified = join(buildDir, '.gcma-verified');
+  if (!existsSync(verifiedFile) && existsSync(oldVerified)) copyFileSync(oldVerified, verifiedFile);
   const verified = new Set(existsSync(verifiedFile) ? readFileSync(verifiedFile, 'utf8').split('\n') : []);
   const fragments = FLAVOURS['default']!.map((f) => join(root, 'kernel', 'config', f));
   const configTexts = readDirTexts(join(root, 'kernel', 'config'), FLAVOURS['default']!);
@@ -66,37 +77,67 @@ export async function checkSeriesBuilds(opts: { log?: (msg: string) => void; job
     keys.push(`tree:${inputsKey([tree, ...configTexts])}`);
   }
   const result: SeriesCheck = { built: [], cached: [] };
-  const tree = `${kernel.sourceDir}.check`;
-  if (!existsSync(join(tree, '.git'))) {
-    await git(kernel.sourceDir, ['worktree', 'prune'], logFile);
-    await git(kernel.sourceDir, ['worktree', 'add', '-q', '--detach', tree, 'base'], logFile);
+  const todo = patches.flatMap((_name, i) => (verified.has(keys[i]!) ? [] : [i]));
+  for (const [i, name] of patches.entries()) if (!todo.includes(i)) result.cached.push(name);
+  if (todo.length === 0) {
+    appendFileSync(verifiedFile, `${seriesKey}\n`);
+    return result;
   }
+
+  const src = kernel.sourceDir;
+  await seedBuildDir(kernel.buildDir, buildDir, src, logFile);
+  const touched = (await capture('git', ['-C', src, 'diff', '--name-only', 'base', commits.at(-1)!])).split('\n').filter(Boolean);
+  recordMtimes(src, touched);
+  // While the tree is at a prefix, buildKernel() must not trust it.
+  const stamp = seriesStampPath(src);
+  const stampText = readFileSync(stamp, 'utf8');
+  rmSync(stamp);
   const steps = new Steps(log);
-  for (const [i, name] of patches.entries()) {
-    if (verified.has(keys[i]!)) {
-      result.cached.push(name);
-      continue;
+  try {
+    for (const i of todo) {
+      const name = patches[i]!;
+      await steps.run(`series ${i + 1}/${patches.length}: build with ${name}`, async () => {
+        await checkoutTree(src, commits[i]!, logFile);
+        appendFileSync(logFile, `\n=== ${name}\n`);
+        await configure(src, buildDir, fragments, logFile);
+        const progress = makeProgress(log, `series ${i + 1}/${patches.length}`);
+        try {
+          await exec('make', makeArgs(src, buildDir, `-j${jobs}`), { logFile, onLine: progress.onLine });
+        } catch (err) {
+          const detail = err instanceof CommandError ? `\n${err.tail}` : '';
+          throw new Error(`the kernel does not build with kernel/patches/${name} and those before it (log: ${logFile})${detail}`);
+        } finally {
+          progress.stop();
+        }
+        if (/\bwarning: /.test(readFileSync(logFile, 'utf8').split(`=== ${name}\n`)[1] ?? '')) {
+          throw new Error(`the kernel builds with compiler warnings with kernel/patches/${name} (log: ${logFile})`);
+        }
+      });
+      appendFileSync(verifiedFile, `${keys[i]}\n`);
+      result.built.push(name);
     }
-    await steps.run(`series ${i + 1}/${patches.length}: build with ${name}`, async () => {
-      await checkoutTree(tree, commits[i]!, logFile);
-      appendFileSync(logFile, `\n=== ${name}\n`);
-      await configure(tree, buildDir, fragments, logFile);
-      const progress = makeProgress(log, `series ${i + 1}/${patches.length}`);
-      try {
-        await exec('make', makeArgs(tree, buildDir, `-j${jobs}`), { logFile, onLine: progress.onLine });
-      } catch (err) {
-        const detail = err instanceof CommandError ? `\n${err.tail}` : '';
-        throw new Error(`the kernel does not build with kernel/patches/${name} and those before it (log: ${logFile})${detail}`);
-      } finally {
-        progress.stop();
-      }
-      if (/\bwarning: /.test(readFileSync(logFile, 'utf8').split(`=== ${name}\n`)[1] ?? '')) {
-        throw new Error(`the kernel builds with compiler warnings with kernel/patches/${name} (log: ${logFile})`);
-      }
-    });
-    appendFileSync(verifiedFile, `${keys[i]}\n`);
-    result.built.push(name);
+  } finally {
+    await checkoutTree(src, commits.at(-1)!, logFile);
+    const n = restoreMtimes(src);
+    writeFileSync(stamp, stampText);
+    log(`[series] source tree back at the whole series (${n} files with their old mtimes)`);
   }
   appendFileSync(verifiedFile, `${seriesKey}\n`);
   return result;
+}
+
+/**
+ * The check's build directory holds objects compiled from sourceDir: else
+ * (first run, or one from before the check built in the source tree) it
+ * starts as a copy of the default build, whose commands name the same paths.
+ */
+async function seedBuildDir(from: string, buildDir: string, sourceDir: string, logFile: string): Promise<void> {
+  const origin = join(buildDir, '.gcma-source');
+  if (existsSync(origin) && readFileSync(origin, 'utf8') === sourceDir) return;
+  rmSync(buildDir, { recursive: true, force: true });
+  await exec('cp', ['-a', from, buildDir], { logFile });
+  for (const stamp of ['.gcma-config-key', '.gcma-build-key']) rmSync(join(buildDir, stamp), { force: true });
+  writeFileSync(origin, sourceDir);
+  // The worktree earlier checks built in is not needed any more.
+  await git(sourceDir, ['worktree', 'remove', '--force', `${sourceDir}.check`], logFile).catch(() => undefined);
 }

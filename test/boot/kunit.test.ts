@@ -1,7 +1,8 @@
 /**
  * The series' KUnit suites, built into the patched kernel, run at boot
  * (kunit.enable=1) under panic_on_warn; their KTAP output on the console
- * must show every case the series defines, passed.
+ * must show every case the series defines, passed. On both flavours: the
+ * debug one runs them under KASAN, lockdep and page poisoning.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,15 +13,15 @@ import { runInVm } from '../../lib/vm/runner';
 
 jest.setTimeout(600_000);
 
-it('runs every KUnit case of the series and all pass', async () => {
+it.each(['default', 'debug'])('runs every KUnit case of the series on the %s kernel, and all pass', async (flavour) => {
   const root = projectRoot();
-  const kernel = await buildKernel({ log: () => undefined });
+  const kernel = await buildKernel({ flavour, log: () => undefined });
   const r = await runInVm({
     bzImage: kernel.bzImage,
     command: ['true'],
     cwd: root,
     cmdline: ['kunit.enable=1'],
-    resultsDir: join(root, 'results', 'test', 'boot', 'kunit'),
+    resultsDir: join(root, 'results', 'test', 'boot', `kunit-${flavour}`),
     output: () => undefined,
   });
   expect(r.exitCode).toBe(0);
@@ -30,5 +31,5 @@ it('runs every KUnit case of the series and all pass', async () => {
   const suites = parseKunit(readFileSync(r.consoleLog, 'utf8'));
   expect(kunitProblems(suites, expected)).toEqual([]);
   const cases = suites.reduce((n, s) => n + s.cases.length, 0);
-  console.log(`KUnit: ${suites.length} suites, ${cases} cases passed (${suites.map((s) => `${s.name} ${s.cases.length}`).join(', ')})`);
+  console.log(`KUnit (${kernel.release}): ${suites.length} suites, ${cases} cases passed (${suites.map((s) => `${s.name} ${s.cases.length}`).join(', ')})`);
 });

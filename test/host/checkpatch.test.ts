@@ -35,6 +35,11 @@ it.each(patches)('%s passes checkpatch --strict', async (name) => {
 });
 
 // The out-of-tree module and its uapi header are kernel code too.
-it.each(['kernel/module/gcma_test.c', 'kernel/include/uapi/linux/gcma_test.h'])('%s passes checkpatch --strict', async (file) => {
+it.each([
+  'kernel/module/gcma_test.c',
+  'kernel/include/uapi/linux/gcma_test.h',
+  'test/fixtures/warn-module/warn_on_load.c',
+  'test/fixtures/debug-bugs/debug_bugs.c',
+])('%s passes checkpatch --strict', async (file) => {
   expect(await checkpatch(['--no-tree', '-f', join(projectRoot(), file)])).toBe('');
 });

@@ -3,8 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/paths';
-
-const ko = join(projectRoot(), 'kernel', 'module', 'gcma_test.ko');
+import { TEST_MODULE as ko } from './support/guest';
 
 function kmsg(): string {
   return execFileSync('dmesg').toString('utf8');

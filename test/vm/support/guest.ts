@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { projectRoot } from '../../../lib/paths';
 import { cleancacheStats as readCleancacheStats } from '../../../lib/stats';
 
-export const TEST_MODULE = join(projectRoot(), 'kernel', 'module', 'gcma_test.ko');
+/** gcma_test.ko for the running kernel: make test names the debug flavour's. */
+export const TEST_MODULE = process.env['GCMA_TEST_MODULE'] ?? join(projectRoot(), 'kernel', 'module', 'gcma_test.ko');
 
 /** Every counter file of a sysfs directory, as numbers. */
 export function readCounters(dir: string): Record<string, number> {
@@ -54,6 +55,10 @@ function meminfoBytes(field: string): number {
 
 export function memAvailableBytes(): number {
   return meminfoBytes('MemAvailable');
+}
+
+export function memTotalBytes(): number {
+  return meminfoBytes('MemTotal');
 }
 
 export function cmaFreeBytes(): number {

@@ -1,0 +1,146 @@
+/**
+ * Runs inside the guest: memory exhaustion while the areas are busy. A
+ * memory hog (stress-ng --vm) takes the guest down to a few percent of
+ * MemAvailable while a reader keeps file data moving through cleancache and
+ * part of the GCMA area stays allocated; then GCMA and CMA allocations run
+ * for a while. Each one succeeds or fails with ENOMEM, nothing else; the
+ * kernel neither hangs (jest's timeout) nor reports (the runner's console
+ * scan and panic_on_warn); afterwards the area is back where it started.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Device, type Area } from '../../lib/device';
+import { GcmaError } from '../../lib/errors';
+import { cleancacheStats, type CleancacheStats } from '../../lib/stats';
+import { ensureArea, insmod, memAvailableBytes, memTotalBytes, rmmod, TEST_MODULE } from './support/guest';
+
+jest.setTimeout(20 * 60_000);
+
+const disk = process.env['GCMA_SCRATCH_DISK'];
+const mnt = '/mnt/exhaustion';
+const DATA_MIB = 192;
+/** Pages of the area held for the whole test: the area is busy. */
+const HELD_PAGES = 8192;
+/** The hog has the memory when MemAvailable is below this share of MemTotal. */
+const EXHAUSTED = 0.1;
+const FILL_DEADLINE_MS = 8 * 60_000;
+const ALLOC_LOOP_MS = 30_000;
+const GCMA_SIZES = [1, 16, 256, 4096];
+const CMA_SIZES = [1, 16, 256];
+
+let dev: Device;
+let area: Area;
+let reader: ChildProcess | undefined;
+let hog: ChildProcess | undefined;
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+beforeAll(() => {
+  if (!disk) throw new Error('GCMA_SCRATCH_DISK is not set: the test command attaches a scratch disk');
+  // The hog, not jest, is what the OOM killer should pick.
+  writeFileSync('/proc/self/oom_score_adj', '-1000');
+  ensureArea();
+  insmod(TEST_MODULE);
+  dev = Device.open();
+  area = dev.area('gcma_test');
+  execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', disk]);
+  mkdirSync(mnt, { recursive: true });
+  execFileSync('mount', ['-t', 'ext4', disk, mnt]);
+  execFileSync('dd', ['if=/dev/urandom', `of=${mnt}/data`, 'bs=1M', `count=${DATA_MIB}`, 'status=none']);
+  execFileSync('sync');
+});
+
+afterAll(async () => {
+  await stop(hog);
+  await stop(reader);
+  dev?.close();
+  execFileSync('umount', [mnt], { stdio: 'ignore' });
+  rmmod('gcma_test');
+});
+
+interface Outcomes {
+  ok: number;
+  ENOMEM: number;
+  /** Anything else: must stay empty. */
+  other: string[];
+}
+
+function attempt(target: Area, pages: number, out: Outcomes): void {
+  try {
+    target.alloc(pages).free();
+    out.ok++;
+  } catch (err) {
+    if (err instanceof GcmaError && err.code === 'ENOMEM') out.ENOMEM++;
+    else out.other.push(`${target.name} ${pages} pages: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+it('allocations under memory exhaustion succeed or fail with ENOMEM, and the area is whole afterwards', async () => {
+  const baseline = area.stats();
+  const held = area.alloc(HELD_PAGES);
+  const counters0: CleancacheStats = cleancacheStats()!;
+  reader = spawn('sh', ['-c', `while :; do cat ${mnt}/data > /dev/null; done`], { stdio: 'ignore' });
+
+  // Two workers of 60% each: one mapping larger than RAM is refused by
+  // overcommit, two smaller ones are not, and together they are too much.
+  const total = memTotalBytes();
+  const each = Math.floor((memAvailableBytes() * 0.6) / 4096) * 4096;
+  // Children inherit jest's -1000: the hog must be the OOM killer's first pick.
+  const hogArgs = ['--vm', '2', '--vm-bytes', String(each), '--vm-keep', '--vm-populate', '--timeout', '900s', '--temp-path', '/tmp'];
+  hog = spawn('sh', ['-c', 'echo 1000 > /proc/self/oom_score_adj && exec stress-ng "$@"', 'hog', ...hogArgs], { cwd: '/tmp', stdio: 'ignore' });
+  const t0 = Date.now();
+  const trail: string[] = [];
+  for (;;) {
+    const avail = memAvailableBytes();
+    trail.push(`${Math.round((Date.now() - t0) / 1000)}s ${Math.round(avail / 2 ** 20)} MiB`);
+    if (avail < total * EXHAUSTED) break;
+    if (hog.exitCode !== null || hog.signalCode !== null) throw new Error(`stress-ng ended early (${hog.exitCode ?? hog.signalCode}); MemAvailable: ${trail.join(', ')}`);
+    if (Date.now() - t0 > FILL_DEADLINE_MS) throw new Error(`MemAvailable never fell below ${EXHAUSTED * 100}% of ${Math.round(total / 2 ** 20)} MiB: ${trail.join(', ')}`);
+    await sleep(1000);
+  }
+
+  const gcma: Outcomes = { ok: 0, ENOMEM: 0, other: [] };
+  const cma: Outcomes = { ok: 0, ENOMEM: 0, other: [] };
+  const cmaArea = dev.cmaArea();
+  let minAvail = Infinity;
+  const loopStart = Date.now();
+  for (let i = 0; Date.now() - loopStart < ALLOC_LOOP_MS; i++) {
+    attempt(area, GCMA_SIZES[i % GCMA_SIZES.length]!, gcma);
+    if (i % 4 === 0) attempt(cmaArea, CMA_SIZES[(i / 4) % CMA_SIZES.length]!, cma);
+    minAvail = Math.min(minAvail, memAvailableBytes());
+    // Let the hog and the reader run between attempts.
+    if (i % 8 === 7) await sleep(10);
+  }
+  const hogStillRunning = hog.exitCode === null && hog.signalCode === null;
+  await stop(hog);
+  await stop(reader);
+  held.free();
+
+  const c = cleancacheStats()!;
+  const oomKills = /^oom_kill (\d+)$/m.exec(readFileSync('/proc/vmstat', 'utf8'))?.[1] ?? '?';
+  console.log(
+    [
+      `exhaustion: MemAvailable ${trail.at(-1)} of ${Math.round(total / 2 ** 20)} MiB after ${trail.length} s, min ${Math.round(minAvail / 2 ** 20)} MiB during ${ALLOC_LOOP_MS / 1000} s of allocations`,
+      `  GCMA: ${gcma.ok} succeeded, ${gcma.ENOMEM} ENOMEM (sizes ${GCMA_SIZES.join('/')}, ${HELD_PAGES} pages held)`,
+      `  CMA:  ${cma.ok} succeeded, ${cma.ENOMEM} ENOMEM (sizes ${CMA_SIZES.join('/')})`,
+      `  cleancache meanwhile: stored ${c.stored - counters0.stored}, restored ${c.restored - counters0.restored}, recalled ${c.recalled - counters0.recalled}; oom_kill (since boot) ${oomKills}`,
+    ].join('\n'),
+  );
+
+  expect([...gcma.other, ...cma.other]).toEqual([]);
+  expect(hogStillRunning).toBe(true);
+  // The area is reserved: cached pages are given back, so GCMA still finds room.
+  expect(gcma.ok).toBeGreaterThan(0);
+  expect(cma.ok + cma.ENOMEM).toBeGreaterThan(0);
+  const after = area.stats();
+  expect({ allocated: after.allocated, owned: after.owned }).toEqual({ allocated: baseline.allocated, owned: 0 });
+});
