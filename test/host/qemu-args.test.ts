@@ -32,7 +32,7 @@ describe('qemuArgs', () => {
 
   it('uses the accelerator it is given, with a matching CPU model', () => {
     expect(valueOf(qemuArgs(cfg), '-accel')).toEqual(['tcg']);
-    expect(valueOf(qemuArgs(cfg), '-cpu')).toEqual(['max']);
+    expect(valueOf(qemuArgs(cfg), '-cpu')).toEqual(['max,la57=off']);
     const kvm = qemuArgs({ ...cfg, accel: 'kvm' });
     expect(valueOf(kvm, '-accel')).toEqual(['kvm']);
     expect(valueOf(kvm, '-cpu')).toEqual(['host']);
