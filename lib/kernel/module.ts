@@ -35,7 +35,7 @@ function sourceFiles(root: string, path: string): string[] {
   const full = join(root, path);
   if (!statSync(full).isDirectory()) return [path];
   return readdirSync(full)
-    .filter((f) => !BUILD_OUTPUT.test(f) && f !== 'modules.order')
+    .filter((f) => !BUILD_OUTPUT.test(f))
     .flatMap((f) => sourceFiles(root, join(path, f)));
 }
 
