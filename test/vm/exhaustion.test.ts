@@ -110,13 +110,14 @@ it('allocations under memory exhaustion succeed or fail with ENOMEM, and the are
   const counters0: CleancacheStats = cleancacheStats()!;
   reader = spawn('sh', ['-c', `while :; do cat ${mnt}/data > /dev/null; done`], { stdio: 'ignore', detached: true });
 
-  // Two workers of 75% of MemAvailable each: one mapping larger than RAM
-  // is refused by overcommit, two smaller ones are not, and together they
-  // are more than reclaiming all the page cache can give them.
+  // Three workers of half of MemTotal each: one mapping larger than RAM is
+  // refused by overcommit, smaller ones are not, and together they want
+  // 150% of all memory, whatever the page cache holds when they start
+  // (sized from MemAvailable, they did not always exhaust the guest).
   const total = memTotalBytes();
-  const each = Math.floor((memAvailableBytes() * 0.75) / 4096) * 4096;
+  const each = Math.floor((total * 0.5) / 4096) * 4096;
   // Children inherit jest's -1000: the hog must be the OOM killer's first pick.
-  const hogArgs = ['--vm', '2', '--vm-bytes', String(each), '--vm-keep', '--vm-populate', '--timeout', '900s', '--temp-path', '/tmp'];
+  const hogArgs = ['--vm', '3', '--vm-bytes', String(each), '--vm-keep', '--vm-populate', '--timeout', '900s', '--temp-path', '/tmp'];
   hog = spawn('sh', ['-c', 'echo 1000 > /proc/self/oom_score_adj && exec stress-ng "$@"', 'hog', ...hogArgs], { cwd: '/tmp', stdio: 'ignore', detached: true });
   const oomKills0 = oomKills();
   const t0 = Date.now();
