@@ -9,6 +9,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Device, type Area } from '../../lib/device';
 import { GcmaError } from '../../lib/errors';
 import { cleancacheStats, type CleancacheStats } from '../../lib/stats';
@@ -60,9 +61,6 @@ function oomKills(): number {
   return Number(/^oom_kill (\d+)$/m.exec(readFileSync('/proc/vmstat', 'utf8'))?.[1] ?? 0);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 beforeAll(() => {
   if (!disk) throw new Error('GCMA_SCRATCH_DISK is not set: the test command attaches a scratch disk');
