@@ -1,12 +1,16 @@
 # gcma: build the patched kernel, the test module, and run things in the VM.
 #
 #   make run          main job: build everything, boot the VM, benchmark GCMA vs CMA
-#   make test         all tests: host suites, VM boot tests, VM suites
+#   make test         all tests: host suites, VM boot tests, series check, VM suites
+#   make test SUITES=integrity,model   just those VM suites, in one boot
+#   make soak         the VM suites that have a long form, at soak scale
 #   make module       build the out-of-tree module against KDIR
 #   make vm CMD='uname -a'   run a command inside the VM
 #
 # KDIR defaults to the project's cached kernel build; point it at any kernel
-# build directory with GCMA to build the module against that instead.
+# build directory with GCMA to build the module against that instead. Module
+# builds against the cache hold its lock (lib/kernel/lock.ts), as the kernel
+# builds do, so two runs on one machine take turns.
 
 GCMA_CACHE ?= /var/cache/gcma
 export GCMA_CACHE
@@ -18,7 +22,7 @@ UAPI_TEST := test/uapi/gcma_test_uapi
 UAPI_HEADER := kernel/include/uapi/linux/gcma_test.h
 ADDON := build/Release/gcma.node
 
-.PHONY: all setup kernel module addon fixtures docs test run vm checkpatch clean
+.PHONY: all setup kernel module addon fixtures docs test soak run vm checkpatch clean
 
 all: module
 
@@ -28,8 +32,10 @@ setup:
 kernel: setup
 	$(CLI) kernel build
 
+LOCK := mkdir -p $(GCMA_CACHE) && flock $(GCMA_CACHE)/.lock
+
 module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	$(LOCK) $(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 # The Node addon; npm install builds it too (binding.gyp)
 addon: $(ADDON)
@@ -43,15 +49,22 @@ docs:
 	npx typedoc
 
 fixtures: $(UAPI_TEST)
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(FIXTURES) modules
+	$(LOCK) $(MAKE) -C $(KDIR) M=$(CURDIR)/$(FIXTURES) modules
 
 # The device's C test program (run in the VM by test/vm/device.test.ts)
 $(UAPI_TEST): test/uapi/gcma_test_uapi.c $(UAPI_HEADER)
 	$(CC) -O2 -Wall -Wextra -Werror -I kernel/include/uapi -o $@ $<
 
-test: kernel
-	$(MAKE) module addon fixtures
+# test/run.ts builds the kernel it tests (the debug flavour) and its
+# modules; GCMA_T0 lets it count the setup in its times.
+test soak: export GCMA_T0 := $(shell date +%s%3N)
+test: setup
+	$(MAKE) --no-print-directory addon $(UAPI_TEST)
 	node dist/test/run.js
+
+soak: setup
+	$(MAKE) --no-print-directory addon $(UAPI_TEST)
+	node dist/test/run.js --soak
 
 run: kernel
 	$(MAKE) module addon

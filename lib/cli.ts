@@ -3,7 +3,7 @@
  * gcma command line.
  *
  *   gcma kernel build [--flavour NAME]      build (or reuse) the patched kernel
- *   gcma kernel check-series                build after each patch of the series
+ *   gcma kernel check-series [--flavour NAME] build after each patch of the series
  *   gcma vm [options] -- COMMAND [ARG...]   boot it under QEMU and run COMMAND
  *   gcma status [--json]                    what this kernel has of GCMA
  *   gcma areas|register|alloc|stats|session the test device (lib/device-cli.ts)
@@ -22,7 +22,8 @@ import { DEFAULT_OPTIONS, QUICK_OPTIONS, type BenchOptions } from './bench/optio
 import { runBenchInVm } from './bench/host';
 import { formatReport } from './bench/report';
 import { Device } from './device';
-import { allocAndFree, EXIT, exitCodeFor, formatAreas, formatRuns, listAreas, resolveArea, runSession, table } from './device-cli';
+import { allocAndFree, EXIT, exitCodeFor, formatAreas, formatRuns, listAreas, resolveArea, runSession } from './device-cli';
+import { table } from './util/table';
 import { GcmaError } from './errors';
 import { PfnRange } from './pfn-range';
 import { cleancacheStats } from './stats';
@@ -35,7 +36,7 @@ class UsageError extends Error {}
 
 const USAGE = `usage:
   gcma kernel build [--flavour ${Object.keys(FLAVOURS).join('|')}]
-  gcma kernel check-series
+  gcma kernel check-series [--flavour ${Object.keys(FLAVOURS).join('|')}]
   gcma vm [--memory MiB] [--cpus N] [--cmdline PARAM]... [--disk IMG]...
           [--module KO]... [--results DIR] [--accel auto|kvm|tcg]
           [--timeout SECONDS] [--flavour NAME] -- COMMAND [ARG...]
@@ -246,7 +247,8 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'kernel': {
       if (rest[0] === 'check-series') {
-        const r = await checkSeriesBuilds();
+        const flavour = parseFlags(rest.slice(1), ['flavour']).flags.get('flavour')?.at(-1);
+        const r = await checkSeriesBuilds(flavour ? { flavour } : {});
         console.log(`every patch builds on its own: ${r.built.length} built now, ${r.cached.length} before`);
         return 0;
       }

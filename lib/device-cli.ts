@@ -10,6 +10,7 @@ import { Device, type Area, type AreaStats, type Allocation } from './device';
 import { DeviceMissingError, GcmaError, PermissionDeniedError, invalidArgument } from './errors';
 import { PfnRange } from './pfn-range';
 import { cleancacheStats } from './stats';
+import { table } from './util/table';
 
 /** Exit statuses: 0 done; 1 unexpected error; 2 usage; 3 the kernel or library refused; 4 no usable device. */
 export const EXIT = { OK: 0, ERROR: 1, USAGE: 2, REFUSED: 3, NO_DEVICE: 4 } as const;
@@ -23,20 +24,6 @@ export function exitCodeFor(err: unknown): number {
 export interface Out {
   json: boolean;
   print(text: string): void;
-}
-
-/** Columns padded to their widest cell; numbers right-aligned. */
-export function table(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells
-    .map((r, ri) =>
-      r
-        .map((c, i) => (ri > 0 && typeof rows[ri - 1]![i] === 'number' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 export interface AreaRow extends AreaStats {

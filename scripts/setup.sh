@@ -15,7 +15,7 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(
   build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod xz-utils git
   python3 python3-ply python3-git qemu-system-x86 e2fsprogs
-  gcc-multilib cmake fio stress-ng
+  gcc-multilib cmake fio stress-ng lz4
 )
 missing=()
 for p in "${PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
@@ -57,6 +57,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "npm ci"
   npm ci --no-audit --no-fund
 fi
+# From scratch: the output of a deleted or renamed source must not linger.
 say "tsc"
+rm -rf dist
 npx tsc -p tsconfig.json
 say "ready"

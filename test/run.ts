@@ -1,168 +1,310 @@
 /**
- * The project's test command (make test): host suites (their boot tests
- * use the default kernel, and the debug one to prove its detectors fire),
- * the series check, then the VM suites in one boot of the debug kernel
- * (KASAN, KFENCE, lockdep, DEBUG_VM, page poisoning). Fails when a suite
- * fails, when any VM suite did not run (a VM test never passes by being
- * skipped), and when lockdep switched itself off during the run.
+ * The project's test command (make test; make soak runs it with --soak).
+ *
+ *   kernel   the test kernel (debug flavour) and gcma_test.ko for it
+ *   list     every test of every suite, collected without running any
+ *   host     host unit tests (jest project "host")
+ *   boot     runner tests, one short boot each (jest project "boot")
+ *   series   every patch of the series builds on its own
+ *   vm       the VM suites, in one boot of the test kernel
+ *
+ * Fails when a test fails or did not run (a test that never ran counts as
+ * failed, with the reason: the VM died, its file did not load, ...), and
+ * when lockdep switched itself off during the VM suites. Prints where the
+ * time went, by phase and by suite, and writes JSON and JUnit XML reports
+ * to results/test/.
+ *
+ * SUITES=a,b (names of test/vm/*.test.ts) runs just those VM suites, in one
+ * boot, after the kernel phase. --soak runs the VM suites that have a long
+ * form (SOAK_SUITES, or SUITES) at soak scale: GCMA_SOAK=1 in the guest.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { buildKernel } from '../lib/kernel/build';
-import { buildModuleFor, TEST_MODULE_SOURCE } from '../lib/kernel/module';
+import { basename, join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
 import { checkSeriesBuilds } from '../lib/kernel/series-check';
 import { projectRoot } from '../lib/paths';
 import { exec } from '../lib/util/exec';
+import { table } from '../lib/util/table';
 import { runInVm, VmError } from '../lib/vm/runner';
+import { collect, fileSeconds, jestArgs, listTests, readEvents, writeReports, type Collected, type Project } from './support/suite-results';
+import { testKernel, testModule } from './support/test-kernel';
 
 /** Small enough that the filesystem suites' files outgrow the page cache. */
 const VM_MEMORY_MIB = 768;
 const SCRATCH_DISK_BYTES = 2 * 1024 ** 3;
 const INTEGRITY_DISK_BYTES = 1024 ** 3;
-/** The default CMA area that the device suites allocate from as the CMA target. */
-const VM_CMDLINE = ['cma=64M'];
-/** The VM suites run on the kernel with the bug detectors (kernel/config/debug.config). */
-const VM_FLAVOUR = 'debug';
+/**
+ * cma=: the default CMA area that the device suites allocate from as the
+ * CMA target. debug_pagealloc=off for make test: DEBUG_PAGEALLOC costs
+ * about a quarter of the VM suites' time, while page poisoning (a write to
+ * a free page), KASAN and KFENCE stay on; make soak and the boot tests
+ * (KUnit among them) keep it on.
+ */
+const VM_CMDLINE = { test: ['cma=64M', 'debug_pagealloc=off'], soak: ['cma=64M'] };
 /** Written by the guest after jest: lockdep's "debug_locks: 1" once everything ran. */
 const LOCKDEP_STATE = 'lockdep-state';
+/** The VM suites with a long form (GCMA_SOAK=1): sizes and durations of a soak. */
+const SOAK_SUITES = ['integrity', 'exhaustion', 'cleancache-ext4', 'model'];
+/** Past this the VM run is stopped and whatever did not finish counts as failed. */
+const VM_TIMEOUT_MS = { test: 30 * 60_000, soak: 4 * 3600_000 };
 
-interface JestReport {
-  numPassedTests: number;
-  numFailedTests: number;
-  numPendingTests: number;
-  numTotalTests: number;
-  testResults: Array<{ name: string; status: string }>;
+interface Phase {
+  name: string;
+  seconds: number;
+  note: string;
 }
 
-function readReport(path: string, what: string): JestReport {
-  if (!existsSync(path)) throw new Error(`${what}: jest wrote no report (${path})`);
-  return JSON.parse(readFileSync(path, 'utf8')) as JestReport;
+class Phases {
+  readonly list: Phase[] = [];
+
+  async run<T>(name: string, fn: () => Promise<T>, note: (r: T) => string = () => ''): Promise<T> {
+    console.log(`\n=== ${name} ===`);
+    const t0 = Date.now();
+    let result: T | undefined;
+    try {
+      result = await fn();
+      return result;
+    } finally {
+      this.list.push({ name, seconds: (Date.now() - t0) / 1000, note: result === undefined ? 'failed' : note(result) });
+    }
+  }
+
+  skip(name: string, why: string): void {
+    this.list.push({ name, seconds: 0, note: `skipped: ${why}` });
+  }
 }
 
-function testFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.test.js'))
-    .map((f) => join(dir, f))
-    .sort();
+/** The suites of a project, from the TypeScript sources (never a stale compiled file), as compiled paths. */
+function suiteFiles(root: string, project: Project): string[] {
+  const dir = join(root, 'test', project);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => join(root, 'dist', 'test', project, f.replace(/\.ts$/, '.js')));
+}
+
+const suiteName = (path: string): string => basename(path).replace(/\.test\.js$/, '');
+
+function chooseSuites(all: readonly string[], names: readonly string[]): string[] {
+  const unknown = names.filter((n) => !all.some((f) => suiteName(f) === n));
+  if (unknown.length) throw new Error(`SUITES: no VM suite ${unknown.join(', ')} (have: ${all.map(suiteName).join(', ')})`);
+  return all.filter((f) => names.includes(suiteName(f)));
+}
+
+function sparseDisk(path: string, bytes: number): string {
+  writeFileSync(path, '');
+  truncateSync(path, bytes);
+  return path;
+}
+
+interface Outcome {
+  project: Project;
+  collected: Collected;
+  why?: string;
 }
 
 async function main(): Promise<number> {
+  const t0 = Date.now();
+  const { values } = parseArgs({ options: { soak: { type: 'boolean', default: false } } });
+  const soak = values.soak ?? false;
+  const chosen = (process.env['SUITES'] ?? '').split(/[\s,]+/).filter(Boolean);
   const root = projectRoot();
   const results = join(root, 'results', 'test');
   rmSync(results, { recursive: true, force: true });
   mkdirSync(results, { recursive: true });
-  const jest = join(root, 'node_modules', 'jest', 'bin', 'jest.js');
+  const phases = new Phases();
   const problems: string[] = [];
+  const outcomes: Outcome[] = [];
+  // make records when it started, before the setup script (apt, npm, tsc).
+  const makeStart = Number(process.env['GCMA_T0'] ?? NaN);
+  if (Number.isFinite(makeStart)) phases.list.push({ name: 'setup', seconds: (t0 - makeStart) / 1000, note: 'apt, npm, tsc, addon, C test' });
 
-  // Before the host suites: their boot tests use the debug kernel too.
-  console.log(`\n=== ${VM_FLAVOUR} kernel and module (for the VM suites) ===`);
-  const kernel = await buildKernel({ flavour: VM_FLAVOUR, log: (m) => console.log(m) });
-  const testModule = (await buildModuleFor(kernel, TEST_MODULE_SOURCE)).modules['gcma_test']!;
-
-  console.log('\n=== host suites ===');
-  const hostJson = join(results, 'host.json');
-  await exec('node', [jest, '--config', 'jest.host.config.js', '--runInBand', '--json', '--outputFile', hostJson], { cwd: root }).catch(
-    () => problems.push('host suites failed'),
+  const kernel = await phases.run(
+    'kernel',
+    async () => {
+      const k = await testKernel((m) => console.log(m));
+      return { k, module: await testModule(k, 'gcma_test', (m) => console.log(m)) };
+    },
+    (r) => `${r.k.release}`,
   );
-  const host = readReport(hostJson, 'host suites');
 
-  console.log('\n=== series: every patch builds on its own ===');
-  let seriesOk = false;
-  try {
-    const r = await checkSeriesBuilds();
-    console.log(`[series] ${r.built.length} prefixes built now, ${r.cached.length} built before`);
-    seriesOk = true;
-  } catch (err) {
-    console.error(err instanceof Error ? err.message : String(err));
-    problems.push('the series does not build patch by patch');
-  }
+  let vmFiles = suiteFiles(root, 'vm');
+  if (chosen.length) vmFiles = chooseSuites(vmFiles, chosen);
+  else if (soak) vmFiles = chooseSuites(vmFiles, SOAK_SUITES);
+  const onlyVm = chosen.length > 0 || soak;
+  const projects: Project[] = onlyVm ? ['vm'] : ['host', 'boot', 'vm'];
+  const files: Record<Project, string[]> = { host: suiteFiles(root, 'host'), boot: suiteFiles(root, 'boot'), vm: vmFiles };
 
-  console.log(`\n=== VM suites (patched ${VM_FLAVOUR} kernel under QEMU) ===`);
-  const vmDir = join(root, 'dist', 'test', 'vm');
-  const expected = testFiles(vmDir);
-  if (expected.length === 0) throw new Error(`no VM suites in ${vmDir}`);
-  const vmResults = join(results, 'vm');
-  mkdirSync(vmResults, { recursive: true });
-  // A sparse scratch disk for the filesystem suites (/dev/vda in the guest).
-  const scratch = join(vmResults, 'scratch.img');
-  writeFileSync(scratch, '');
-  truncateSync(scratch, SCRATCH_DISK_BYTES);
-  // Two more for the integrity suite's two filesystems (/dev/vdb, /dev/vdc).
-  const integrity = ['integrity0.img', 'integrity1.img'].map((f) => join(vmResults, f));
-  for (const f of integrity) {
-    writeFileSync(f, '');
-    truncateSync(f, INTEGRITY_DISK_BYTES);
-  }
-  let vm: JestReport | undefined;
-  try {
-    const r = await runInVm({
-      bzImage: kernel.bzImage,
-      command: [
-        'sh',
-        '-c',
-        `node "$@"; rc=$?; grep debug_locks /proc/lockdep_stats > /run/gcma-results/${LOCKDEP_STATE}; exit $rc`,
-        'vm-suites',
-        jest,
-        '--config',
-        'jest.vm.config.js',
-        '--runInBand',
-        '--json',
-        '--outputFile',
-        '/run/gcma-results/vm.json',
-      ],
-      cwd: root,
-      env: {
-        GCMA_KERNEL_RELEASE: kernel.release,
-        GCMA_KERNEL_FLAVOUR: kernel.flavour,
-        GCMA_TEST_MODULE: testModule,
-        GCMA_SCRATCH_DISK: '/dev/vda',
-        GCMA_INTEGRITY_DISKS: '/dev/vdb:/dev/vdc',
-        CI: 'true',
-      },
-      memoryMiB: VM_MEMORY_MIB,
-      cmdline: VM_CMDLINE,
-      disks: [scratch, ...integrity],
-      resultsDir: vmResults,
-    });
-    console.log(`[vm] ${kernel.release} (${r.accel}) exit ${r.exitCode} in ${(r.durationMs / 1000).toFixed(1)}s`);
-    if (r.exitCode !== 0) problems.push(`VM suites exited ${r.exitCode}`);
-    vm = readReport(join(vmResults, 'vm.json'), 'VM suites');
-    // A lockdep report would have failed the run already; this catches
-    // lockdep giving up silently (out of lock classes, chains, ...).
-    const lockdep = existsSync(join(vmResults, LOCKDEP_STATE)) ? readFileSync(join(vmResults, LOCKDEP_STATE), 'utf8').trim() : 'missing';
-    console.log(`[vm] lockdep after the suites: ${lockdep}`);
-    if (!/^debug_locks:\s+1$/.test(lockdep)) problems.push(`lockdep was not live at the end of the VM suites (${lockdep})`);
-  } catch (err) {
-    if (!(err instanceof VmError)) throw err;
-    console.error(err.message);
-    problems.push(`VM run failed: ${err.reason}`);
-  }
-  if (vm) {
-    // jest reports guest paths, which are the host's (the root is shared).
-    const ran = new Map(vm.testResults.map((t) => [t.name, t.status]));
-    for (const file of expected) {
-      const status = ran.get(file);
-      if (status !== 'passed') problems.push(`VM suite ${relative(root, file)}: ${status ?? 'did not run'}`);
+  const listed = await phases.run(
+    'list',
+    async () => {
+      const all = await listTests(root, projects, join(results, 'list.events.jsonl'), projects.flatMap((p) => files[p]));
+      const missing = projects.flatMap((p) => files[p]).filter((f) => !all.has(f));
+      if (missing.length) throw new Error(`jest did not list ${missing.map((f) => relative(root, f)).join(', ')}: is dist/ compiled (npm run build)?`);
+      return Object.fromEntries(projects.map((p) => [p, new Map([...all].filter(([f]) => files[p].includes(f)))])) as Record<Project, typeof all>;
+    },
+    (l) => projects.map((p) => `${p} ${[...l[p].values()].reduce((n, t) => n + t.length, 0)}`).join(', '),
+  );
+
+  /** A jest project on the host: its tests without a result failed. */
+  const hostProject = async (project: Project): Promise<Outcome> => {
+    const events = join(results, `${project}.events.jsonl`);
+    let why = 'jest ended before running it';
+    try {
+      await exec('node', jestArgs(root, project, files[project]), { cwd: root, env: { ...process.env, GCMA_TEST_EVENTS: events } });
+    } catch (err) {
+      why = `jest ended early (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
     }
-    if (vm.numPendingTests > 0) problems.push(`${vm.numPendingTests} VM tests were skipped`);
+    return { project, collected: collect(listed[project], readEvents(events), why), why };
+  };
+
+  if (onlyVm) {
+    const why = chosen.length ? `SUITES=${chosen.join(',')}` : '--soak';
+    for (const p of ['host', 'boot', 'series']) phases.skip(p, why);
+  } else {
+    outcomes.push(await phases.run('host', () => hostProject('host'), (o) => counts(o.collected)));
+    outcomes.push(await phases.run('boot', () => hostProject('boot'), (o) => counts(o.collected)));
+    await phases.run(
+      'series',
+      async () => {
+        try {
+          const r = await checkSeriesBuilds({ flavour: kernel.k.flavour });
+          console.log(`[series] ${r.built.length} prefixes built now, ${r.cached.length} built before`);
+          return `${r.built.length} prefixes built, ${r.cached.length} built before`;
+        } catch (err) {
+          console.error(err instanceof Error ? err.message : String(err));
+          problems.push('the series does not build patch by patch');
+          return 'FAILED';
+        }
+      },
+      (n) => n,
+    );
   }
 
-  const passed = host.numPassedTests + (vm?.numPassedTests ?? 0) + (seriesOk ? 1 : 0);
-  const failed = host.numFailedTests + (vm?.numFailedTests ?? 0) + (seriesOk ? 0 : 1);
+  outcomes.push(
+    await phases.run(
+      'vm',
+      async (): Promise<Outcome> => {
+        const dir = join(results, 'vm');
+        mkdirSync(dir, { recursive: true });
+        const events = join(dir, 'vm.events.jsonl');
+        // A sparse scratch disk for the filesystem suites (/dev/vda), two for the integrity suite's filesystems.
+        const disks = [
+          sparseDisk(join(dir, 'scratch.img'), SCRATCH_DISK_BYTES),
+          sparseDisk(join(dir, 'integrity0.img'), INTEGRITY_DISK_BYTES),
+          sparseDisk(join(dir, 'integrity1.img'), INTEGRITY_DISK_BYTES),
+        ];
+        const [jest, ...jestRest] = jestArgs(root, 'vm', files.vm);
+        let why = 'jest in the guest ended before running it';
+        try {
+          const r = await runInVm({
+            bzImage: kernel.k.bzImage,
+            command: [
+              'sh',
+              '-c',
+              `node "$@"; rc=$?; grep debug_locks /proc/lockdep_stats > /run/gcma-results/${LOCKDEP_STATE}; exit $rc`,
+              'vm-suites',
+              jest!,
+              ...jestRest,
+            ],
+            cwd: root,
+            env: {
+              GCMA_KERNEL_RELEASE: kernel.k.release,
+              GCMA_KERNEL_FLAVOUR: kernel.k.flavour,
+              GCMA_TEST_MODULE: kernel.module,
+              GCMA_SCRATCH_DISK: '/dev/vda',
+              GCMA_INTEGRITY_DISKS: '/dev/vdb:/dev/vdc',
+              GCMA_TEST_EVENTS: '/run/gcma-results/vm.events.jsonl',
+              ...(soak ? { GCMA_SOAK: '1' } : {}),
+              CI: 'true',
+            },
+            memoryMiB: VM_MEMORY_MIB,
+            cmdline: soak ? VM_CMDLINE.soak : VM_CMDLINE.test,
+            disks,
+            resultsDir: dir,
+            timeoutMs: soak ? VM_TIMEOUT_MS.soak : VM_TIMEOUT_MS.test,
+          });
+          console.log(`[vm] ${kernel.k.release} (${r.accel}) exit ${r.exitCode} in ${(r.durationMs / 1000).toFixed(1)}s`);
+          if (r.exitCode !== 0) why = `jest in the guest exited ${r.exitCode} before running it`;
+          // A lockdep report would have failed the run already; this catches
+          // lockdep giving up silently (out of lock classes, chains, ...).
+          const state = join(dir, LOCKDEP_STATE);
+          const lockdep = existsSync(state) ? readFileSync(state, 'utf8').trim() : 'missing';
+          console.log(`[vm] lockdep after the suites: ${lockdep}`);
+          if (!/^debug_locks:\s+1$/.test(lockdep)) problems.push(`lockdep was not live at the end of the VM suites (${lockdep})`);
+        } catch (err) {
+          if (!(err instanceof VmError)) throw err;
+          console.error(err.message);
+          why = `the VM failed (${err.reason}: ${err.message.split('\n')[0]})`;
+          problems.push(`VM run failed: ${err.reason}`);
+        } finally {
+          for (const d of disks) rmSync(d, { force: true });
+        }
+        return { project: 'vm', collected: collect(listed.vm, readEvents(events), why), why };
+      },
+      (o) => counts(o.collected),
+    ),
+  );
+
+  for (const o of outcomes) await writeReports(o.collected.results, results, o.project);
+  printSummary(root, phases, outcomes, problems, Date.now() - (Number.isFinite(makeStart) ? makeStart : t0));
+  const failed = outcomes.reduce((n, o) => n + o.collected.results.numFailedTests, 0);
+  return problems.length || failed || outcomes.some((o) => !o.collected.results.success) ? 1 : 0;
+}
+
+function counts(c: Collected): string {
+  const r = c.results;
+  return `${r.numPassedTests} passed, ${r.numFailedTests} failed${c.notRun ? ` (${c.notRun} did not run)` : ''}`;
+}
+
+function printSummary(root: string, phases: Phases, outcomes: readonly Outcome[], problems: readonly string[], totalMs: number): void {
+  console.log('\n=== where the time went ===');
+  console.log(
+    table(
+      ['phase', 'seconds', 'result'],
+      [...phases.list.map((p) => [p.name, Number(p.seconds.toFixed(1)), p.note]), ['total', Number((totalMs / 1000).toFixed(1)), '']],
+    ),
+  );
+  for (const o of outcomes) {
+    if (o.project === 'host') continue; // many small files: the phase total says enough
+    console.log(`\n${o.project} suites:`);
+    const rows = o.collected.results.testResults.map((r) => [
+      relative(root, r.testFilePath).replace(/^dist\//, '').replace(/\.js$/, '.ts'),
+      Number(fileSeconds(r).toFixed(1)),
+      `${r.numPassingTests} passed, ${r.numFailingTests} failed`,
+    ]);
+    console.log(table(['suite', 'seconds', 'tests'], rows));
+  }
+
   console.log('\n=== summary ===');
-  console.log(`host: ${host.numPassedTests} passed, ${host.numFailedTests} failed, ${host.numPendingTests} skipped`);
-  console.log(vm ? `vm:   ${vm.numPassedTests} passed, ${vm.numFailedTests} failed, ${vm.numPendingTests} skipped` : 'vm:   did not run');
-  console.log(`series: ${seriesOk ? 'every patch builds on its own' : 'FAILED'}`);
+  let passed = 0;
+  let failed = 0;
+  for (const o of outcomes) {
+    const r = o.collected.results;
+    passed += r.numPassedTests;
+    failed += r.numFailedTests;
+    console.log(`${o.project}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+    if (o.collected.notRun) {
+      const where = o.collected.interrupted ? `; ${relative(root, o.collected.interrupted)} was running` : '';
+      console.log(`FAIL: ${o.collected.notRun} ${o.project} tests did not run and count as failed: ${o.why}${where}`);
+    }
+  }
+  // The series check and each problem of the run (VM failure, lockdep off) count as one test each.
+  const series = phases.list.find((p) => p.name === 'series');
+  if (series && series.note !== 'FAILED' && !series.note.startsWith('skipped')) {
+    passed++;
+    console.log('series: every patch builds on its own');
+  }
   for (const p of problems) console.log(`FAIL: ${p}`);
-  const failures = Math.max(failed, problems.length ? 1 : 0);
-  console.log(`${passed} passed, ${failures} failed`);
-  return problems.length || failed ? 1 : 0;
+  failed += problems.length;
+  console.log(`reports: results/test/{${outcomes.map((o) => o.project).join(',')}}.{json,xml}`);
+  console.log(`${passed} passed, ${failed} failed`);
 }
 
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err instanceof Error ? err.stack ?? err.message : String(err));
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     console.log('0 passed, 1 failed');
     process.exit(1);
   },

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildKernel } from '../kernel/build';
+import { buildKernel, type KernelBuild } from '../kernel/build';
 import { projectRoot } from '../paths';
 import { runInVm } from '../vm/runner';
 import { checkOptions, cmaParameter, type BenchOptions } from './options';
@@ -17,13 +17,21 @@ export interface BenchRun {
   exitCode: number;
 }
 
-export async function runBenchInVm(o: BenchOptions, opts: { resultsDir?: string; log?: (m: string) => void } = {}): Promise<BenchRun> {
+export interface BenchVmOptions {
+  resultsDir?: string;
+  log?: (m: string) => void;
+  /** Another kernel and its gcma_test.ko; default: the default flavour and the checkout's module (make module). */
+  kernel?: KernelBuild;
+  module?: string;
+}
+
+export async function runBenchInVm(o: BenchOptions, opts: BenchVmOptions = {}): Promise<BenchRun> {
   checkOptions(o);
   const log = opts.log ?? ((m: string) => console.log(m));
   const root = projectRoot();
-  const module = join(root, 'kernel', 'module', 'gcma_test.ko');
+  const module = opts.module ?? join(root, 'kernel', 'module', 'gcma_test.ko');
   if (!existsSync(module)) throw new Error(`${module} is not built: run make module`);
-  const kernel = await buildKernel({ log });
+  const kernel = opts.kernel ?? (await buildKernel({ log }));
   const resultsDir = opts.resultsDir ?? join(root, 'results', 'bench', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(resultsDir, { recursive: true });
   // Sparse: only what the guest writes takes space.

@@ -6,6 +6,7 @@
 import type { CleancacheStats } from '../stats';
 import type { BenchOptions } from './options';
 import type { Summary } from './stats';
+import { table } from '../util/table';
 
 export type Allocator = 'gcma' | 'cma';
 export type Phase = 'floor' | 'pressure';
@@ -69,9 +70,9 @@ function result(r: BenchReport, allocator: Allocator, phase: Phase, pages: numbe
 const us = (ns: number | undefined): string => (ns === undefined ? '-' : (ns / 1000).toFixed(ns < 10_000 ? 1 : 0));
 const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? '-' : (a / b).toFixed(1));
 
+/** The first column (sizes and labels) left, the formatted numbers right. */
 function pad(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+  return table(rows[0]!, rows.slice(1), rows[0]!.map((_, i) => (i === 0 ? 'left' : 'right')));
 }
 
 export function formatReport(r: BenchReport): string {

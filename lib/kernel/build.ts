@@ -9,12 +9,13 @@
  * unchanged, so a second run does no work and a patch edit only rebuilds
  * what the re-applied files touch.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { cacheRoot, projectRoot } from '../paths';
 import { inputsKey, type NamedText } from './cache';
 import { checkKconfig, formatMismatches, parseKconfig } from './config';
+import { withCacheLock } from './lock';
 import { restoreMtimes } from './mtimes';
 import { capture, CommandError, exec } from '../util/exec';
 
@@ -175,6 +176,25 @@ export async function applySeries(dir: string, patchDir: string, patches: readon
   await checkoutTree(dir, commits.at(-1) ?? 'base', logFile);
 }
 
+/** A line of make's output that fails a build: the series must build without warnings. */
+export const COMPILER_WARNING = /\bwarning: /;
+
+/**
+ * After a build failed on warnings: make the next make redo the work that
+ * warned, so the warnings show again rather than an up-to-date build that
+ * passes. A warning names its source file (touched: whatever includes it
+ * recompiles) or else comes from the final link (vmlinux.o removed).
+ */
+export function redoWarnedWork(sourceDir: string, buildDir: string, warnings: readonly string[]): void {
+  const now = new Date();
+  for (const w of warnings) {
+    const file = /^(\S+?\.[chS]):\d+(:\d+)?: warning:/.exec(w)?.[1];
+    const path = file && (isAbsolute(file) ? file : join(sourceDir, file));
+    if (path && existsSync(path)) utimesSync(path, now, now);
+    else rmSync(join(buildDir, 'vmlinux.o'), { force: true });
+  }
+}
+
 export function makeArgs(sourceDir: string, buildDir: string, ...rest: string[]): string[] {
   // LOCALVERSION set (empty) keeps setlocalversion from appending "+" for
   // the git tree the series is applied in: the release is 6.12.N-gcma.
@@ -214,8 +234,13 @@ export function seriesStampPath(sourceDir: string): string {
   return join(sourceDir, '.git', 'gcma-series');
 }
 
-export async function buildKernel(opts: BuildOptions = {}): Promise<KernelBuild> {
+/** Build (or find up to date) a flavour, holding the build cache's lock. */
+export function buildKernel(opts: BuildOptions = {}): Promise<KernelBuild> {
   const log = opts.log ?? ((m: string) => console.log(m));
+  return withCacheLock(() => build(opts, log), log);
+}
+
+async function build(opts: BuildOptions, log: (msg: string) => void): Promise<KernelBuild> {
   const flavour = opts.flavour ?? 'default';
   const fragmentsNames = FLAVOURS[flavour];
   if (!fragmentsNames) throw new Error(`unknown kernel flavour '${flavour}' (have: ${Object.keys(FLAVOURS).join(', ')})`);
@@ -279,11 +304,21 @@ export async function buildKernel(opts: BuildOptions = {}): Promise<KernelBuild>
     rmSync(buildStamp, { force: true });
     await steps.run(`make -j${jobs}`, async () => {
       const progress = makeProgress(log, 'make');
+      const warnings: string[] = [];
       try {
-        await exec('make', makeArgs(sourceDir, buildDir, `-j${jobs}`), { logFile, onLine: progress.onLine });
+        await exec('make', makeArgs(sourceDir, buildDir, `-j${jobs}`), {
+          logFile,
+          onLine: (l) => {
+            progress.onLine(l);
+            if (COMPILER_WARNING.test(l)) warnings.push(l);
+          },
+        });
       } finally {
         progress.stop();
       }
+      // Only what this make compiled shows here; what it did not had shown in an earlier build.
+      if (warnings.length) redoWarnedWork(sourceDir, buildDir, warnings);
+      if (warnings.length) throw new Error(`the ${flavour} kernel builds with compiler warnings (log: ${logFile}):\n${warnings.slice(0, 20).join('\n')}`);
     });
     writeFileSync(buildStamp, key);
   }

@@ -13,6 +13,7 @@ import { dirname, join, relative } from 'node:path';
 import { cacheRoot, projectRoot } from '../paths';
 import type { KernelBuild } from './build';
 import { CommandError, exec } from '../util/exec';
+import { withCacheLock } from './lock';
 
 export interface ModuleSource {
   /** Directory name under $GCMA_CACHE/module/<flavour>/. */
@@ -66,7 +67,11 @@ function findModules(dir: string): Record<string, string> {
 }
 
 /** Build the sources against a kernel build; a compiler warning fails it. */
-export async function buildModuleFor(kernel: KernelBuild, src: ModuleSource, log: (m: string) => void = console.log): Promise<BuiltModule> {
+export function buildModuleFor(kernel: KernelBuild, src: ModuleSource, log: (m: string) => void = console.log): Promise<BuiltModule> {
+  return withCacheLock(() => buildModule(kernel, src, log), log);
+}
+
+async function buildModule(kernel: KernelBuild, src: ModuleSource, log: (m: string) => void): Promise<BuiltModule> {
   const dir = join(cacheRoot(), 'module', kernel.flavour, src.name);
   mkdirSync(dir, { recursive: true });
   syncSources(src, dir);

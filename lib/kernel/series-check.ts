@@ -1,19 +1,20 @@
 /**
  * Every patch of the series must build on its own: move the cached source
  * tree to each prefix of the series and build the kernel after each, with
- * the default flavour's config (options a prefix of the series does not
- * know yet simply stay off). A prefix that built once is remembered by its
+ * a flavour's config (make test checks with the debug flavour's, the
+ * kernel it tests; options a prefix of the series does not know yet simply
+ * stay off). A prefix that built once is remembered by its
  * source tree and config, not by its patches' text, so rewording a commit
  * message or renumbering the series rebuilds nothing.
  *
  * The check builds in the same source tree as the flavours, in its own
- * build directory seeded from the default build: kbuild's saved commands
+ * build directory seeded from the flavour's build: kbuild's saved commands
  * name the source path, so the seed's objects stay valid and the first
  * prefix only rebuilds what the later patches touch, not the whole kernel.
  * The tree goes back to the whole series afterwards with the mtimes it had
  * (lib/kernel/mtimes.ts), so the flavours' builds stay up to date.
  */
-import { appendFileSync, copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot, projectRoot } from '../paths';
@@ -22,6 +23,8 @@ import { inputsKey } from './cache';
 import {
   buildKernel,
   checkoutTree,
+  COMPILER_WARNING,
+  redoWarnedWork,
   configure,
   FLAVOURS,
   git,
@@ -33,6 +36,7 @@ import {
   seriesStampPath,
   Steps,
 } from './build';
+import { withCacheLock } from './lock';
 import { recordMtimes, restoreMtimes } from './mtimes';
 
 export interface SeriesCheck {
@@ -42,25 +46,37 @@ export interface SeriesCheck {
   cached: string[];
 }
 
-export async function checkSeriesBuilds(opts: { log?: (msg: string) => void; jobs?: number } = {}): Promise<SeriesCheck> {
+export interface SeriesCheckOptions {
+  log?: (msg: string) => void;
+  jobs?: number;
+  /** Whose config each prefix is built with, and whose build seeds the check's (default: "default"). */
+  flavour?: string;
+}
+
+export function checkSeriesBuilds(opts: SeriesCheckOptions = {}): Promise<SeriesCheck> {
   const log = opts.log ?? ((m: string) => console.log(m));
+  return withCacheLock(() => check(opts, log), log);
+}
+
+async function check(opts: SeriesCheckOptions, log: (msg: string) => void): Promise<SeriesCheck> {
   const jobs = opts.jobs ?? availableParallelism() + 1;
+  const flavour = opts.flavour ?? 'default';
+  const fragmentNames = FLAVOURS[flavour];
+  if (!fragmentNames) throw new Error(`unknown kernel flavour '${flavour}' (have: ${Object.keys(FLAVOURS).join(', ')})`);
   // The full build unpacks the source and proves the whole series applies.
-  const kernel = await buildKernel({ log });
+  const kernel = await buildKernel({ log, flavour });
   const root = projectRoot();
   const patchDir = join(root, 'kernel', 'patches');
   const patches = seriesFiles(root);
   const texts = readDirTexts(patchDir, patches);
-  const buildDir = join(cacheRoot(), 'build', 'series-check');
-  const logFile = join(cacheRoot(), 'build', 'series-check.log');
+  const buildDir = join(cacheRoot(), 'build', `series-check-${flavour}`);
+  const logFile = join(cacheRoot(), 'build', `series-check-${flavour}.log`);
   // Outside the build directory, which is re-seeded at times.
   const verifiedFile = join(cacheRoot(), 'build', 'series-check.verified');
   writeFileSync(logFile, '');
-  const oldVerified = join(buildDir, '.gcma-verified');
-  if (!existsSync(verifiedFile) && existsSync(oldVerified)) copyFileSync(oldVerified, verifiedFile);
   const verified = new Set(existsSync(verifiedFile) ? readFileSync(verifiedFile, 'utf8').split('\n') : []);
-  const fragments = FLAVOURS['default']!.map((f) => join(root, 'kernel', 'config', f));
-  const configTexts = readDirTexts(join(root, 'kernel', 'config'), FLAVOURS['default']!);
+  const fragments = fragmentNames.map((f) => join(root, 'kernel', 'config', f));
+  const configTexts = readDirTexts(join(root, 'kernel', 'config'), fragmentNames);
   // Whole series unchanged since it last passed: no need to apply it.
   const seriesKey = `series:${inputsKey([kernel.sourceVersion, ...configTexts, ...texts])}`;
   if (verified.has(seriesKey)) {
@@ -109,7 +125,9 @@ export async function checkSeriesBuilds(opts: { log?: (msg: string) => void; job
         } finally {
           progress.stop();
         }
-        if (/\bwarning: /.test(readFileSync(logFile, 'utf8').split(`=== ${name}\n`)[1] ?? '')) {
+        const warnings = (readFileSync(logFile, 'utf8').split(`=== ${name}\n`)[1] ?? '').split('\n').filter((l) => COMPILER_WARNING.test(l));
+        if (warnings.length) {
+          redoWarnedWork(src, buildDir, warnings);
           throw new Error(`the kernel builds with compiler warnings with kernel/patches/${name} (log: ${logFile})`);
         }
       });

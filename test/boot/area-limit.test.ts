@@ -6,10 +6,10 @@
  * typed: AreaLimitError and NoDeviceError.
  */
 import { join } from 'node:path';
-import { buildKernel } from '../../lib/kernel/build';
 import { projectRoot } from '../../lib/paths';
 import { runInVm } from '../../lib/vm/runner';
 import { listTap, parseTap, uapiTestProgram } from '../support/tap';
+import { SMALL_GUEST_MIB, testKernel, testModule } from '../support/test-kernel';
 
 jest.setTimeout(600_000);
 
@@ -31,14 +31,15 @@ console.log('addon: ' + JSON.stringify({
 dev.close();`;
 
 it('registers areas up to the limit, then fails with ENOSPC; no CMA area: ENODEV', async () => {
-  const kernel = await buildKernel({ log: () => undefined });
+  const kernel = await testKernel();
   let out = '';
   const r = await runInVm({
     bzImage: kernel.bzImage,
     cwd: root,
-    modules: [join(root, 'kernel', 'module', 'gcma_test.ko')],
+    modules: [await testModule(kernel, 'gcma_test')],
     command: ['sh', '-c', `${program} area-limit && node -e "$ADDON_CHECK"`],
     env: { ADDON_CHECK: addonCheck },
+    memoryMiB: SMALL_GUEST_MIB,
     resultsDir: join(root, 'results', 'test', 'boot', 'area-limit'),
     output: (t) => (out += t),
   });

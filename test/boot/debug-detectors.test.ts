@@ -5,11 +5,11 @@
  * One short boot of the debug flavour per bug (test/fixtures/debug-bugs).
  */
 import { join } from 'node:path';
-import { buildKernel, type KernelBuild } from '../../lib/kernel/build';
-import { buildModuleFor } from '../../lib/kernel/module';
+import type { KernelBuild } from '../../lib/kernel/build';
 import { projectRoot } from '../../lib/paths';
 import { runInVm, VmError } from '../../lib/vm/runner';
 import type { FindingKind } from '../../lib/vm/console';
+import { SMALL_GUEST_MIB, testKernel, testModule } from '../support/test-kernel';
 
 jest.setTimeout(900_000);
 
@@ -17,9 +17,8 @@ let kernel: KernelBuild;
 let ko: string;
 
 beforeAll(async () => {
-  kernel = await buildKernel({ flavour: 'debug', log: () => undefined });
-  const built = await buildModuleFor(kernel, { name: 'debug-bugs', base: 'test/fixtures/debug-bugs', files: ['.'] }, () => undefined);
-  ko = built.modules['debug_bugs']!;
+  kernel = await testKernel();
+  ko = await testModule(kernel, 'debug_bugs');
 });
 
 async function bootWithBug(bug: string): Promise<VmError> {
@@ -29,6 +28,7 @@ async function bootWithBug(bug: string): Promise<VmError> {
       cwd: projectRoot(),
       resultsDir: join(projectRoot(), 'results', 'test', 'boot', `debug-${bug}`),
       command: ['insmod', ko, `bug=${bug}`],
+      memoryMiB: SMALL_GUEST_MIB,
       output: () => undefined,
     });
   } catch (err) {

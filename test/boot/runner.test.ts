@@ -5,10 +5,11 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildKernel, type KernelBuild } from '../../lib/kernel/build';
+import type { KernelBuild } from '../../lib/kernel/build';
 import { projectRoot } from '../../lib/paths';
 import { MODULE_LOAD_FAILED } from '../../lib/vm/job';
 import { runInVm, VmError, type VmRunOptions } from '../../lib/vm/runner';
+import { SMALL_GUEST_MIB, testKernel, testModule } from '../support/test-kernel';
 
 jest.setTimeout(600_000);
 
@@ -17,7 +18,7 @@ const root = projectRoot();
 const resultsRoot = join(root, 'results', 'test', 'boot');
 
 beforeAll(async () => {
-  kernel = await buildKernel({ log: () => undefined });
+  kernel = await testKernel();
 });
 
 async function boot(name: string, opts: Partial<VmRunOptions> & Pick<VmRunOptions, 'command'>): Promise<{ exitCode: number; out: string }> {
@@ -26,6 +27,7 @@ async function boot(name: string, opts: Partial<VmRunOptions> & Pick<VmRunOption
     bzImage: kernel.bzImage,
     cwd: root,
     resultsDir: join(resultsRoot, name),
+    memoryMiB: SMALL_GUEST_MIB,
     output: (t) => (out += t),
     ...opts,
   });
@@ -42,24 +44,30 @@ async function bootFailure(name: string, opts: Partial<VmRunOptions> & Pick<VmRu
   throw new Error(`${name}: the run succeeded but should have failed`);
 }
 
-it('streams the guest command output and passes its exit status back', async () => {
-  const r = await boot('exit-status', { command: ['sh', '-c', 'echo "hello from $(uname -r)"; echo to-stderr >&2; exit 7'] });
-  expect(r.out).toContain(`hello from ${kernel.release}\n`);
-  expect(r.out).toContain('to-stderr\n');
-  expect(r.exitCode).toBe(7);
-});
-
-it('keeps a host cwd under /tmp visible beneath the guest tmpfs', async () => {
+// One boot for both: a command run from a host directory under /tmp.
+describe('a command that runs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gcma-keep-'));
-  writeFileSync(join(dir, 'marker'), 'host file\n');
-  const r = await boot('keep-tmp', { cwd: dir, command: ['sh', '-c', 'cat marker && touch /tmp/guest-writable && echo "$PWD"'] });
-  expect(r.out).toBe(`host file\n${dir}\n`);
-  expect(r.exitCode).toBe(0);
+  let r: { exitCode: number; out: string };
+
+  beforeAll(async () => {
+    writeFileSync(join(dir, 'marker'), 'host file\n');
+    const script = 'cat marker && touch /tmp/guest-writable && echo "$PWD"; echo "hello from $(uname -r)"; echo to-stderr >&2; exit 7';
+    r = await boot('exit-status', { cwd: dir, command: ['sh', '-c', script] });
+  });
+
+  it('streams the guest command output and passes its exit status back', () => {
+    expect(r.out).toContain(`hello from ${kernel.release}\n`);
+    expect(r.out).toContain('to-stderr\n');
+    expect(r.exitCode).toBe(7);
+  });
+
+  it('keeps a host cwd under /tmp visible beneath the guest tmpfs', () => {
+    expect(r.out.startsWith(`host file\n${dir}\n`)).toBe(true);
+  });
 });
 
 it('fails the run and shows the WARN when the kernel WARNs', async () => {
-  const ko = join(root, 'test', 'fixtures', 'warn-module', 'warn_on_load.ko');
-  expect(existsSync(ko)).toBe(true);
+  const ko = await testModule(kernel, 'warn_on_load');
   const err = await bootFailure('warn', { command: ['true'], modules: [ko] });
   expect(err.reason).toBe('kernel-report');
   expect(err.findings.map((f) => f.kind)).toContain('warning');

@@ -19,8 +19,9 @@ describe('chooseAccel', () => {
     await expect(chooseAccel('/nonexistent/bzImage')).rejects.toThrow(/GCMA_ACCEL/);
   });
 
+  // The probe gives KVM 10 s to print a banner: more than jest's default timeout.
   it('falls back to TCG when KVM cannot boot the image', async () => {
     delete process.env['GCMA_ACCEL'];
     await expect(chooseAccel('/nonexistent/bzImage')).resolves.toBe('tcg');
-  });
+  }, 30_000);
 });

@@ -14,6 +14,7 @@ import { Device, type Area } from '../../lib/device';
 import { GcmaError } from '../../lib/errors';
 import { cleancacheStats, type CleancacheStats } from '../../lib/stats';
 import { cmaFreeBytes, ensureArea, insmod, memAvailableBytes, memTotalBytes, rmmod, TEST_MODULE } from './support/guest';
+import { scaled } from './support/scale';
 
 jest.setTimeout(20 * 60_000);
 
@@ -29,7 +30,9 @@ const HELD_PAGES = 8192;
  */
 const EXHAUSTED = 0.1;
 const FILL_DEADLINE_MS = 4 * 60_000;
-const ALLOC_LOOP_MS = 30_000;
+/** Allocations go on for this long, and until there were at least MIN_ATTEMPTS GCMA ones (a fourth as many CMA). */
+const ALLOC_LOOP_MS = scaled(10_000, 120_000);
+const MIN_ATTEMPTS = scaled(16, 64);
 const GCMA_SIZES = [1, 16, 256, 4096];
 const CMA_SIZES = [1, 16, 256];
 
@@ -139,13 +142,14 @@ it('allocations under memory exhaustion succeed or fail with ENOMEM, and the are
   const cmaArea = dev.cmaArea();
   let minAvail = Infinity;
   const loopStart = Date.now();
-  for (let i = 0; Date.now() - loopStart < ALLOC_LOOP_MS; i++) {
+  for (let i = 0; i < MIN_ATTEMPTS || Date.now() - loopStart < ALLOC_LOOP_MS; i++) {
     attempt(area, GCMA_SIZES[i % GCMA_SIZES.length]!, gcma);
     if (i % 4 === 0) attempt(cmaArea, CMA_SIZES[(i / 4) % CMA_SIZES.length]!, cma);
     minAvail = Math.min(minAvail, memAvailableBytes() - cmaFreeBytes());
     // Let the hog and the reader run between attempts.
     if (i % 8 === 7) await sleep(10);
   }
+  const loopMs = Date.now() - loopStart;
   // stress-ng restarts a worker the OOM killer took; the hog itself stays.
   const hogStillRunning = hog.exitCode === null && hog.signalCode === null;
   await stop(hog);
@@ -155,7 +159,7 @@ it('allocations under memory exhaustion succeed or fail with ENOMEM, and the are
   const c = cleancacheStats()!;
   console.log(
     [
-      `exhaustion: after ${trail.length} s (${exhaustedBy}; MemTotal ${Math.round(total / 2 ** 20)} MiB), MemAvailable - CmaFree at least ${Math.round(minAvail / 2 ** 20)} MiB during ${ALLOC_LOOP_MS / 1000} s of allocations`,
+      `exhaustion: after ${trail.length} s (${exhaustedBy}; MemTotal ${Math.round(total / 2 ** 20)} MiB), MemAvailable - CmaFree at least ${Math.round(minAvail / 2 ** 20)} MiB during ${(loopMs / 1000).toFixed(0)} s of allocations`,
       `  GCMA: ${gcma.ok} succeeded, ${gcma.ENOMEM} ENOMEM (sizes ${GCMA_SIZES.join('/')}, ${HELD_PAGES} pages held)`,
       `  CMA:  ${cma.ok} succeeded, ${cma.ENOMEM} ENOMEM (sizes ${CMA_SIZES.join('/')})`,
       `  cleancache meanwhile: stored ${c.stored - counters0.stored}, restored ${c.restored - counters0.restored}, recalled ${c.recalled - counters0.recalled}; OOM kills ${oomKills() - oomKills0}`,

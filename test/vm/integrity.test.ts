@@ -14,15 +14,26 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/paths';
 import { cleancacheStats, type CleancacheStats } from '../../lib/stats';
-import { dropCaches, ensureArea, insmod, rmmod, TEST_MODULE } from './support/guest';
+import { AREA_PAGES, dropCaches, ensureArea, insmod, rmmod, TEST_MODULE } from './support/guest';
 import { chunkData, MiB, verifyChunks, writeChunks } from './support/pattern';
+import { scaled } from './support/scale';
 
 jest.setTimeout(900_000);
 
 const disks = (process.env['GCMA_INTEGRITY_DISKS'] ?? '').split(':').filter(Boolean);
 const mounts = ['/mnt/integrity0', '/mnt/integrity1'];
-/** Per filesystem: the two together (512 MiB) are well over what the page cache can hold (~300 MiB available on the debug kernel). */
-const FILE_MIB = 256;
+/**
+ * Per filesystem. make test: 2 x 32 MiB, evicted to cleancache by
+ * drop_caches between write and verify. make soak: 2 x 256 MiB, well over
+ * what the page cache can hold (~300 MiB available on the debug kernel), so
+ * reclaim evicts them too.
+ */
+const FILE_MIB = scaled(32, 256);
+/** The truncate/extend/punch pattern file, in MiB. */
+const PATTERN_MIB = scaled(32, 64);
+const STRESS_S = scaled(10, 120);
+/** How often the churn takes the whole area. */
+const BIG_EVERY_MS = 5000;
 let churn: ChildProcess;
 let churnOps = 0;
 let before: CleancacheStats;
@@ -96,17 +107,26 @@ beforeAll(() => {
     mkdirSync(mounts[i]!, { recursive: true });
     mount(i);
   }
-  // Allocate and free GCMA ranges as fast as possible, all along.
+  // Allocate and free GCMA ranges as fast as possible, all along. Small
+  // ranges find pages that hold no copy while the files are small (make
+  // test); the whole area, taken every BIG_EVERY_MS, cannot: cleancache
+  // must give every copy back, and between those copies live long enough
+  // to be restored.
   const script = `
     const { Device } = require(${JSON.stringify(join(projectRoot(), 'dist', 'lib', 'index.js'))});
     const dev = Device.open();
     const area = dev.area('gcma_test');
     const sizes = [1, 16, 256, 4096];
-    let ops = 0, stop = false;
+    let ops = 0, stop = false, lastBig = Date.now();
     process.on('SIGTERM', () => { stop = true; });
+    const size = () => {
+      if (Date.now() - lastBig < ${BIG_EVERY_MS}) return sizes[ops % sizes.length];
+      lastBig = Date.now();
+      return ${AREA_PAGES};
+    };
     (async () => {
       while (!stop) {
-        try { const a = await area.allocAsync(sizes[ops % sizes.length]); await a.freeAsync(); } catch (e) { if (e.code !== 'ENOMEM' && e.code !== 'EBUSY') throw e; }
+        try { const a = await area.allocAsync(size()); await a.freeAsync(); } catch (e) { if (e.code !== 'ENOMEM' && e.code !== 'EBUSY') throw e; }
         ops++;
       }
       dev.close();
@@ -119,7 +139,7 @@ beforeAll(() => {
 
 afterAll(async () => {
   if (churn && churn.exitCode === null) {
-    const done = new Promise((r) => churn.once('exit', r));
+    const done = new Promise((r) => churn.once('close', r));
     churn.kill('SIGTERM');
     await done;
   }
@@ -159,7 +179,7 @@ it('fio: unmount and remount between write and verify', () => {
 
 it('truncate and extend, hole punch: zeroes where the data was, never old data', () => {
   const file = join(mounts[0]!, 'pattern');
-  const chunks = 64;
+  const chunks = PATTERN_MIB;
   closeSync(openSync(file, 'w'));
   writeChunks(file, 7, 0, chunks);
   dropCaches();
@@ -183,7 +203,7 @@ it('truncate and extend, hole punch: zeroes where the data was, never old data',
 it('stress-ng: verifying file stressors on both filesystems', () => {
   const r = spawnSync(
     'stress-ng',
-    ['--hdd', '2', '--hdd-bytes', '128M', '--hdd-opts', 'wr-seq,rd-seq', '--verify', '--temp-path', mounts[1]!, '--timeout', '20s', '--metrics-brief'],
+    ['--hdd', '2', '--hdd-bytes', '128M', '--hdd-opts', 'wr-seq,rd-seq', '--verify', '--temp-path', mounts[1]!, '--timeout', `${STRESS_S}s`, '--metrics-brief'],
     { encoding: 'utf8', cwd: mounts[1]! },
   );
   const out = r.stdout + r.stderr;
@@ -199,7 +219,7 @@ it('exercised cleancache: stores, restores and recalls; the churn ran', async ()
     recalled: d.recalled - before.recalled,
     invalidated: d.invalidated - before.invalidated,
   };
-  const done = new Promise((r) => churn.once('exit', r));
+  const done = new Promise((r) => churn.once('close', r));
   churn.kill('SIGTERM');
   await done;
   console.log(`integrity: ${(verifiedBytes / MiB).toFixed(0)} MiB verified, GCMA churn ${churnOps} alloc/free pairs, cleancache ${JSON.stringify(delta)}`);

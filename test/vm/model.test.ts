@@ -12,11 +12,13 @@ import { Device, type Area } from '../../lib/device';
 import { projectRoot } from '../../lib/paths';
 import { runModel, type ModelRunStats } from '../support/model-run';
 import { insmod, rmmod, TEST_MODULE } from './support/guest';
+import { scaled } from './support/scale';
 
 jest.setTimeout(600_000);
 
 const AREA_PAGES = 128;
-const RUNS = 20;
+/** Command sequences per thread: about 100 operations each. */
+const RUNS = scaled(10, 100);
 const seed = process.env['GCMA_MODEL_SEED'] ? Number(process.env['GCMA_MODEL_SEED']) : Date.now() % 2 ** 31;
 let dev: Device;
 const areas: Area[] = [];

@@ -1,5 +1,5 @@
 /** Helpers for suites that run inside the guest: sysfs counters, modules, caches. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../../lib/paths';
@@ -79,4 +79,24 @@ export function ensureArea(): void {
   if (existsSync('/sys/kernel/mm/gcma/gcma_test')) return;
   insmod(TEST_MODULE, `area_pages=${AREA_PAGES}`);
   rmmod('gcma_test');
+}
+
+/**
+ * A child process holding this much anonymous memory, every page written:
+ * the guest has no swap, so reclaim cannot take it and the page cache has
+ * that much less room. The OOM killer picks it first. Resolves once the
+ * memory is in place; kill it to give the memory back.
+ */
+export function holdAnonMemory(bytes: number): Promise<ChildProcess> {
+  const script = `
+    require('node:fs').writeFileSync('/proc/self/oom_score_adj', '1000');
+    const b = Buffer.allocUnsafe(${Math.floor(bytes)});
+    for (let i = 0; i < b.length; i += 4096) b[i] = 1;
+    process.stdout.write('held');
+    setInterval(() => b[0]++, 1 << 30);`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', () => resolve(child));
+    child.once('exit', (code, signal) => reject(new Error(`the memory holder ended before holding ${bytes} bytes (${code ?? signal})`)));
+  });
 }
