@@ -297,7 +297,8 @@ function printSummary(root: string, phases: Phases, outcomes: readonly Outcome[]
   }
   for (const p of problems) console.log(`FAIL: ${p}`);
   failed += problems.length;
-  console.log(`reports: results/test/{${outcomes.map((o) => o.project).join(',')}}.{json,xml}`);
+  const names = outcomes.map((o) => o.project);
+  console.log(`reports: results/test/${names.length > 1 ? `{${names.join(',')}}` : names[0]}.{json,xml}`);
   console.log(`${passed} passed, ${failed} failed`);
 }
 

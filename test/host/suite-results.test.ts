@@ -85,6 +85,25 @@ it('a file that failed to load: its listed tests count as failed', () => {
   expect(c.results.numFailedTests).toBe(listed.get(first!)!.length);
 });
 
+it('a file that does not load is listed as one test, which counts as failed', async () => {
+  const broken = join(root, 'dist', 'test', 'host', 'zz-broken.test.js');
+  writeFileSync(broken, "require('./no-such-module');\n");
+  // Its source must exist, or jest.config.js ignores it as stale.
+  const source = join(root, 'test', 'host', 'zz-broken.test.ts');
+  writeFileSync(source, '');
+  try {
+    const l = await listTests(root, ['host'], join(dir, 'broken.jsonl'), [broken]);
+    expect(l.get(broken)!.map((t) => t.fullName)).toEqual(['dist/test/host/zz-broken.test.js loads']);
+    const file = join(dir, 'broken-run.jsonl');
+    await exec('node', jestArgs(root, 'host', [broken]), { cwd: root, env: { ...process.env, GCMA_TEST_EVENTS: file }, logFile: join(dir, 'broken.log') }).catch(() => undefined);
+    const c = collect(l, readEvents(file), 'unused');
+    expect({ failed: c.results.numFailedTests, notRun: c.notRun }).toEqual({ failed: 1, notRun: 1 });
+  } finally {
+    rmSync(broken, { force: true });
+    rmSync(source, { force: true });
+  }
+});
+
 it('writes JSON and JUnit reports that count the tests that did not run', async () => {
   const second = events.filter((e) => e.event === 'result')[1]!.path;
   const c = collect(listed, events.filter((e) => !(e.event === 'result' && e.path === second)), 'the VM failed');
@@ -94,6 +113,10 @@ it('writes JSON and JUnit reports that count the tests that did not run', async 
   const xml = readFileSync(join(dir, 'vm.xml'), 'utf8');
   expect(xml).toMatch(new RegExp(`<testsuites [^>]*tests="${count(listed)}" failures="${c.results.numFailedTests}"`));
   expect((xml.match(/did not run: it was running when the VM failed/g) ?? []).length).toBe(listed.get(second)!.length);
+  // The total time is the run's, from its first file's start, not since 1970.
+  const total = Number(/<testsuites [^>]*time="([\d.]+)"/.exec(xml)?.[1]);
+  expect(total).toBeGreaterThan(0);
+  expect(total).toBeLessThan(600);
 });
 
 it('a stale compiled test (its source is gone) is ignored by every jest project', () => {

@@ -76,13 +76,18 @@ export async function listTests(root: string, projects: readonly Project[], even
   const listed = new Map<string, AssertionResult[]>();
   for (const e of readEvents(events)) {
     if (e.event !== 'result') continue;
-    if (e.result.testExecError) {
-      throw new Error(`${relative(root, e.path)} does not load, so its tests cannot be listed:\n${e.result.failureMessage ?? e.result.testExecError.message}`);
-    }
-    listed.set(e.path, e.result.testResults);
+    // A file that does not load has no tests to list: it stands as one
+    // test of its own, which its run will fail.
+    listed.set(e.path, e.result.testExecError ? [loads(relative(root, e.path))] : e.result.testResults);
   }
   if (listed.size === 0) throw new Error(`jest listed no ${projects.join('/')} tests (log: ${events}.log)`);
   return listed;
+}
+
+/** The stand-in test of a file that could not be loaded to list its tests. */
+function loads(file: string): AssertionResult {
+  const title = `${file} loads`;
+  return { ancestorTitles: [], failureDetails: [], failureMessages: [], fullName: title, numPassingAsserts: 0, status: 'pending', title };
 }
 
 function notRun(t: AssertionResult, why: string): AssertionResult {
@@ -144,6 +149,9 @@ export function collect(listed: ReadonlyMap<string, AssertionResult[]>, events: 
   }
   for (const [path, r] of reported) if (!listed.has(path)) addResult(results, recount(r));
   results.success = results.numFailedTests === 0 && results.numRuntimeErrorTestSuites === 0;
+  // The run's start, for the reports' total time: its first file's.
+  const starts = results.testResults.map((r) => r.perfStats.start).filter((t) => t > 0);
+  results.startTime = starts.length ? Math.min(...starts) : Date.now();
   return { results, notRun: missing, ...(interrupted ? { interrupted } : {}) };
 }
 
