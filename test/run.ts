@@ -18,14 +18,14 @@
  * boot, after the kernel phase. --soak runs the VM suites that have a long
  * form (SOAK_SUITES, or SUITES) at soak scale: GCMA_SOAK=1 in the guest.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkSeriesBuilds } from '../lib/kernel/series-check';
 import { projectRoot } from '../lib/paths';
 import { exec } from '../lib/util/exec';
 import { table } from '../lib/util/table';
-import { runInVm, VmError } from '../lib/vm/runner';
+import { runInVm, sparseDisk, VmError } from '../lib/vm/runner';
 import { collect, fileSeconds, jestArgs, listTests, readEvents, writeReports, type Collected, type Project } from './support/suite-results';
 import { testKernel, testModule } from './support/test-kernel';
 
@@ -89,12 +89,6 @@ function chooseSuites(all: readonly string[], names: readonly string[]): string[
   const unknown = names.filter((n) => !all.some((f) => suiteName(f) === n));
   if (unknown.length) throw new Error(`SUITES: no VM suite ${unknown.join(', ')} (have: ${all.map(suiteName).join(', ')})`);
   return all.filter((f) => names.includes(suiteName(f)));
-}
-
-function sparseDisk(path: string, bytes: number): string {
-  writeFileSync(path, '');
-  truncateSync(path, bytes);
-  return path;
 }
 
 interface Outcome {

@@ -3,11 +3,11 @@
  * of twice the area and a scratch disk, run the guest side, then print the
  * table and write the report (bench.json, cdf.svg) to the results directory.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildKernel, type KernelBuild } from '../kernel/build';
 import { projectRoot } from '../paths';
-import { runInVm } from '../vm/runner';
+import { runInVm, sparseDisk } from '../vm/runner';
 import { checkOptions, cmaParameter, type BenchOptions } from './options';
 import { formatReport, renderCdfSvg, type BenchReport } from './report';
 
@@ -34,10 +34,7 @@ export async function runBenchInVm(o: BenchOptions, opts: BenchVmOptions = {}): 
   const kernel = opts.kernel ?? (await buildKernel({ log }));
   const resultsDir = opts.resultsDir ?? join(root, 'results', 'bench', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(resultsDir, { recursive: true });
-  // Sparse: only what the guest writes takes space.
-  const disk = join(resultsDir, 'scratch.img');
-  writeFileSync(disk, '');
-  truncateSync(disk, (o.dataMiB + 512) * 1024 * 1024);
+  const disk = sparseDisk(join(resultsDir, 'scratch.img'), (o.dataMiB + 512) * 1024 * 1024);
   log(`[bench] guest: ${o.memoryMiB} MiB, ${cmaParameter(o)}; results in ${resultsDir}`);
   try {
     const r = await runInVm({

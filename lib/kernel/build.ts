@@ -202,7 +202,7 @@ export function makeArgs(sourceDir: string, buildDir: string, ...rest: string[])
 }
 
 /** Periodic progress for long makes: lines so far and the last compile step. */
-export function makeProgress(log: (msg: string) => void, label: string): { onLine: (l: string) => void; stop: () => void } {
+function makeProgress(log: (msg: string) => void, label: string): { onLine: (l: string) => void; stop: () => void } {
   let lines = 0;
   let last = '';
   const t0 = Date.now();
@@ -217,6 +217,29 @@ export function makeProgress(log: (msg: string) => void, label: string): { onLin
     },
     stop: () => clearInterval(timer),
   };
+}
+
+/**
+ * make -jN in buildDir, with progress lines; returns the compiler warnings
+ * it printed (only what this make compiled shows: what it did not had shown
+ * in an earlier build), after making the next make redo that work.
+ */
+export async function makeKernel(sourceDir: string, buildDir: string, jobs: number, logFile: string, log: (msg: string) => void, label: string): Promise<string[]> {
+  const progress = makeProgress(log, label);
+  const warnings: string[] = [];
+  try {
+    await exec('make', makeArgs(sourceDir, buildDir, `-j${jobs}`), {
+      logFile,
+      onLine: (l) => {
+        progress.onLine(l);
+        if (COMPILER_WARNING.test(l)) warnings.push(l);
+      },
+    });
+  } finally {
+    progress.stop();
+  }
+  if (warnings.length) redoWarnedWork(sourceDir, buildDir, warnings);
+  return warnings;
 }
 
 /** tinyconfig, the fragments merged on top, olddefconfig: the resolved .config in buildDir. */
@@ -303,21 +326,7 @@ async function build(opts: BuildOptions, log: (msg: string) => void): Promise<Ke
   else {
     rmSync(buildStamp, { force: true });
     await steps.run(`make -j${jobs}`, async () => {
-      const progress = makeProgress(log, 'make');
-      const warnings: string[] = [];
-      try {
-        await exec('make', makeArgs(sourceDir, buildDir, `-j${jobs}`), {
-          logFile,
-          onLine: (l) => {
-            progress.onLine(l);
-            if (COMPILER_WARNING.test(l)) warnings.push(l);
-          },
-        });
-      } finally {
-        progress.stop();
-      }
-      // Only what this make compiled shows here; what it did not had shown in an earlier build.
-      if (warnings.length) redoWarnedWork(sourceDir, buildDir, warnings);
+      const warnings = await makeKernel(sourceDir, buildDir, jobs, logFile, log, 'make');
       if (warnings.length) throw new Error(`the ${flavour} kernel builds with compiler warnings (log: ${logFile}):\n${warnings.slice(0, 20).join('\n')}`);
     });
     writeFileSync(buildStamp, key);

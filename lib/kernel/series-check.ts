@@ -23,13 +23,10 @@ import { inputsKey } from './cache';
 import {
   buildKernel,
   checkoutTree,
-  COMPILER_WARNING,
-  redoWarnedWork,
   configure,
   FLAVOURS,
   git,
-  makeArgs,
-  makeProgress,
+  makeKernel,
   readDirTexts,
   seriesCommits,
   seriesFiles,
@@ -116,19 +113,15 @@ async function check(opts: SeriesCheckOptions, log: (msg: string) => void): Prom
         await checkoutTree(src, commits[i]!, logFile);
         appendFileSync(logFile, `\n=== ${name}\n`);
         await configure(src, buildDir, fragments, logFile);
-        const progress = makeProgress(log, `series ${i + 1}/${patches.length}`);
+        let warnings: string[];
         try {
-          await exec('make', makeArgs(src, buildDir, `-j${jobs}`), { logFile, onLine: progress.onLine });
+          warnings = await makeKernel(src, buildDir, jobs, logFile, log, `series ${i + 1}/${patches.length}`);
         } catch (err) {
           const detail = err instanceof CommandError ? `\n${err.tail}` : '';
           throw new Error(`the kernel does not build with kernel/patches/${name} and those before it (log: ${logFile})${detail}`);
-        } finally {
-          progress.stop();
         }
-        const warnings = (readFileSync(logFile, 'utf8').split(`=== ${name}\n`)[1] ?? '').split('\n').filter((l) => COMPILER_WARNING.test(l));
         if (warnings.length) {
-          redoWarnedWork(src, buildDir, warnings);
-          throw new Error(`the kernel builds with compiler warnings with kernel/patches/${name} (log: ${logFile})`);
+          throw new Error(`the kernel builds with compiler warnings with kernel/patches/${name} (log: ${logFile}):\n${warnings.slice(0, 20).join('\n')}`);
         }
       });
       appendFileSync(verifiedFile, `${keys[i]}\n`);

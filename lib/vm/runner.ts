@@ -4,7 +4,7 @@
  * job's output -> collect its exit status and scan the console.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -66,6 +66,13 @@ const INIT_MARKER = 'gcma-vm: init ready';
 function defaultResultsDir(): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return join(projectRoot(), 'results', 'vm', `${stamp}-${process.pid}`);
+}
+
+/** A sparse raw disk image of `bytes` for `disks`: only what the guest writes takes space. */
+export function sparseDisk(path: string, bytes: number): string {
+  writeFileSync(path, '');
+  truncateSync(path, bytes);
+  return path;
 }
 
 let socketSeq = 0;
