@@ -20,6 +20,7 @@ MODULE := kernel/module/gcma_test.ko
 FIXTURES := test/fixtures/warn-module
 UAPI_TEST := test/uapi/gcma_test_uapi
 UAPI_HEADER := kernel/include/uapi/linux/gcma_test.h
+FSCRYPT_TOOL := test/fscrypt/fscrypt_key
 ADDON := build/Release/gcma.node
 
 .PHONY: all setup kernel module addon fixtures docs test soak run vm checkpatch clean
@@ -55,15 +56,19 @@ fixtures: $(UAPI_TEST)
 $(UAPI_TEST): test/uapi/gcma_test_uapi.c $(UAPI_HEADER)
 	$(CC) -O2 -Wall -Wextra -Werror -I kernel/include/uapi -o $@ $<
 
+# The fscrypt ioctls the ext4 suite uses (test/vm/cleancache-ext4.test.ts)
+$(FSCRYPT_TOOL): test/fscrypt/fscrypt_key.c
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
 # test/run.ts builds the kernel it tests (the debug flavour) and its
 # modules; GCMA_T0 lets it count the setup in its times.
 test soak: export GCMA_T0 := $(shell date +%s%3N)
 test: setup
-	$(MAKE) --no-print-directory addon $(UAPI_TEST)
+	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(FSCRYPT_TOOL)
 	node dist/test/run.js
 
 soak: setup
-	$(MAKE) --no-print-directory addon $(UAPI_TEST)
+	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(FSCRYPT_TOOL)
 	node dist/test/run.js --soak
 
 run: kernel
@@ -77,4 +82,4 @@ vm: kernel
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(FIXTURES) clean
-	rm -rf dist build docs/api $(UAPI_TEST)
+	rm -rf dist build docs/api $(UAPI_TEST) $(FSCRYPT_TOOL)

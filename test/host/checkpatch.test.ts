@@ -40,6 +40,7 @@ it.each([
   'kernel/include/uapi/linux/gcma_test.h',
   'test/fixtures/warn-module/warn_on_load.c',
   'test/fixtures/debug-bugs/debug_bugs.c',
+  'test/fscrypt/fscrypt_key.c',
 ])('%s passes checkpatch --strict', async (file) => {
   expect(await checkpatch(['--no-tree', '-f', join(projectRoot(), file)])).toBe('');
 });

@@ -7,6 +7,7 @@
  * reserved fields, bad pointers, EPERM on a handed-over file, ENOSPC.)
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Device, type Area } from '../../lib/device';
@@ -69,6 +70,28 @@ describe('device', () => {
     expect(cma.range.contains(carved.range)).toBe(true);
     using a = carved.alloc(64);
     expect(a.range.equals(carved.range)).toBe(true);
+  });
+
+  // The debug kernel profiles allocations and WARNs (a panic here) on a
+  // page allocation made outside alloc_hooks(): GCMA's must be charged to
+  // its caller, the module's alloc_gcma(), and uncharged when freed.
+  it('charges GCMA allocations to their caller in /proc/allocinfo', () => {
+    if (process.env['GCMA_KERNEL_FLAVOUR'] !== 'debug') {
+      expect(existsSync('/proc/allocinfo')).toBe(false);
+      return;
+    }
+    const charged = (): number =>
+      readFileSync('/proc/allocinfo', 'utf8')
+        .split('\n')
+        .filter((line) => /\[gcma_test\] func:alloc_gcma\s*$/.test(line))
+        .reduce((bytes, line) => bytes + Number(line.trim().split(/\s+/)[0]), 0);
+    const before = charged();
+    {
+      using a = area.alloc(64);
+      expect(a.range.count).toBe(64);
+      expect(charged() - before).toBe(64 * 4096);
+    }
+    expect(charged()).toBe(before);
   });
 
   it('lists areas, finds them by name and index', () => {

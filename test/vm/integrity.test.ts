@@ -1,6 +1,8 @@
 /**
  * Runs inside the QEMU guest: data integrity under churn. Two ext4
- * filesystems at once, more file data than memory (so cleancache stores and
+ * filesystems at once, one with 4 KiB blocks and one with 1 KiB blocks (a
+ * page then has several buffer heads, and writes smaller than a page
+ * leave folios that are not uptodate), more file data than memory (so cleancache stores and
  * restores), while another process allocates and frees GCMA ranges as fast
  * as it can (so cleancache must give pages back mid-use). fio writes with
  * crc32c verification headers and verifies after the page cache was dropped;
@@ -22,6 +24,7 @@ jest.setTimeout(900_000);
 
 const disks = (process.env['GCMA_INTEGRITY_DISKS'] ?? '').split(':').filter(Boolean);
 const mounts = ['/mnt/integrity0', '/mnt/integrity1'];
+const blockSizes = [4096, 1024];
 /**
  * Per filesystem. make test: 2 x 32 MiB, evicted to cleancache by
  * drop_caches between write and verify. make soak: 2 x 256 MiB, well over
@@ -103,7 +106,7 @@ beforeAll(() => {
   ensureArea();
   insmod(TEST_MODULE);
   for (const [i, d] of disks.entries()) {
-    execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', d]);
+    execFileSync('mkfs.ext4', ['-q', '-F', '-b', String(blockSizes[i]), d]);
     mkdirSync(mounts[i]!, { recursive: true });
     mount(i);
   }
