@@ -55,7 +55,10 @@ export class InvalidArgumentError extends GcmaError {}
 export class NameTooLongError extends InvalidArgumentError {}
 /** EEXIST: an area of that name exists (areas are permanent). */
 export class AreaExistsError extends GcmaError {}
-/** ENOSPC: GCMA's limit of 64 areas is reached (for the whole system, until reboot). */
+/**
+ * ENOSPC: GCMA's limit of 64 areas is reached, or the areas would hold more
+ * than the module's max_area_pages (for the whole system, until reboot).
+ */
 export class AreaLimitError extends GcmaError {}
 /** ENOMEM: no contiguous memory for a new area, no room in the area, or cma_alloc() failed. */
 export class OutOfMemoryError extends GcmaError {}
@@ -118,9 +121,9 @@ const OPEN_BY_CODE: Readonly<Record<string, ErrorClass>> = {
 const HINTS: Readonly<Record<string, string>> = {
   EACCES: 'only the open file that allocated a range can free it',
   EPERM: 'the device needs CAP_SYS_ADMIN: run as root',
-  ENOSPC: 'areas are permanent: reboot to register more',
+  ENOSPC: 'areas are permanent: reboot to register more (or load gcma_test with a larger max_area_pages)',
   EEXIST: 'areas are permanent: use the existing one or another name',
-  EBUSY: 'free the overlapping range first, or allocate anywhere in the area',
+  EBUSY: 'free the overlapping range first, or allocate anywhere in the area; a free waits for the same file\'s allocation or free of that range',
   ERANGE: 'the range must lie inside the area: see area.range',
   ENOTSUP: 'the CMA area only allocates anywhere, without compound pages',
   ENODEV: 'boot with cma=SIZE for a CMA area; the kernel needs CONFIG_GCMA',

@@ -43,6 +43,15 @@ static unsigned long area_pages;
 module_param(area_pages, ulong, 0444);
 MODULE_PARM_DESC(area_pages, "Pages of a GCMA area to register at load (0: none)");
 
+/*
+ * Areas are permanent: registering cannot be allowed to take all memory.
+ * 0 at load means half of RAM.
+ */
+static unsigned long max_area_pages;
+module_param(max_area_pages, ulong, 0444);
+MODULE_PARM_DESC(max_area_pages,
+		 "Pages all GCMA areas may hold together, for REGISTER (0 at load: half of RAM)");
+
 static_assert(GCMA_TEST_NAME_LEN == GCMA_AREA_NAME_LEN);
 static_assert(GCMA_TEST_MAX_AREAS == GCMA_MAX_AREAS);
 /* One layout for 32- and 64-bit callers: no padding, 8-byte multiples. */
@@ -61,7 +70,11 @@ struct gcma_test_alloc {
 	unsigned long start_pfn;
 	unsigned long count;
 	bool compound;
-	bool pending;		/* reserved while the allocator runs */
+	/*
+	 * Reserved while an allocator runs, until the caller has the result,
+	 * and while the range is given back: no other thread may free it.
+	 */
+	bool pending;
 };
 
 /*
@@ -170,6 +183,18 @@ static int ioc_version(struct gcma_test_version *v)
 }
 
 /* The index of the GCMA area called @name, or -ENOENT. */
+/* Pages of all GCMA areas, whoever registered them */
+static unsigned long areas_pages(void)
+{
+	struct gcma_area_info info;
+	unsigned long pages = 0;
+	unsigned int i;
+
+	for (i = 0; !gcma_area_info(i, &info); i++)
+		pages += info.count;
+	return pages;
+}
+
 static int find_area(const char *name)
 {
 	struct gcma_area_info info;
@@ -235,7 +260,8 @@ static int ioc_register(struct gcma_test_register *r)
 	mutex_lock(&register_lock);
 	/* Fail before taking memory for an area that cannot be registered. */
 	err = -ENOSPC;
-	if (!gcma_area_info(GCMA_TEST_MAX_AREAS - 1, &info))
+	if (!gcma_area_info(GCMA_TEST_MAX_AREAS - 1, &info) ||
+	    r->count > max_area_pages - min(areas_pages(), max_area_pages))
 		goto unlock;
 	err = -EEXIST;
 	if (find_area(r->name) >= 0)
@@ -252,17 +278,21 @@ unlock:
 	return err;
 }
 
-/* Pages of [base, base + count) that @file owns */
-static unsigned long owned_pages(struct file *file, unsigned long base,
-				 unsigned long count)
+/*
+ * Pages of [base, base + count) that @file owns from @target: an area
+ * carved out of the CMA area lies inside it, but its pages are GCMA's.
+ */
+static unsigned long owned_pages(struct file *file,
+				 enum gcma_test_target target,
+				 unsigned long base, unsigned long count)
 {
 	struct gcma_test_alloc *a;
 	unsigned long owned = 0;
 
 	lockdep_assert_held(&allocs_lock);
 	list_for_each_entry(a, &allocs, node)
-		if (a->owner == file && !a->pending && a->start_pfn >= base &&
-		    alloc_end(a) <= base + count)
+		if (a->owner == file && a->target == target && !a->pending &&
+		    a->start_pfn >= base && alloc_end(a) <= base + count)
 			owned += a->count;
 	return owned;
 }
@@ -313,7 +343,7 @@ static int ioc_area_info(struct file *file, struct gcma_test_area_info *ai)
 		return -EINVAL;
 	}
 	mutex_lock(&allocs_lock);
-	ai->owned = owned_pages(file, ai->base_pfn, ai->count);
+	ai->owned = owned_pages(file, target, ai->base_pfn, ai->count);
 	mutex_unlock(&allocs_lock);
 	return 0;
 }
@@ -365,12 +395,12 @@ static int alloc_gcma(struct gcma_test_alloc *a, struct gcma_test_range *r)
 			       GFP_KERNEL | (a->compound ? __GFP_COMP : 0));
 	r->kernel_ns = ktime_get_ns() - start;
 
-	mutex_lock(&allocs_lock);
-	if (err)
+	/* On success the entry stays pending until the caller has the range. */
+	if (err) {
+		mutex_lock(&allocs_lock);
 		list_del(&a->node);
-	else
-		a->pending = false;
-	mutex_unlock(&allocs_lock);
+		mutex_unlock(&allocs_lock);
+	}
 	return err;
 }
 
@@ -394,6 +424,7 @@ static int alloc_cma(struct gcma_test_alloc *a, struct gcma_test_range *r)
 	mutex_lock(&allocs_lock);
 	if (page) {
 		a->start_pfn = page_to_pfn(page);
+		a->pending = true;
 		allocs_insert(a);
 		cma_allocated += a->count;
 		cma_allocations++;
@@ -404,7 +435,12 @@ static int alloc_cma(struct gcma_test_alloc *a, struct gcma_test_range *r)
 	return page ? 0 : -ENOMEM;
 }
 
-static int ioc_alloc(struct file *file, struct gcma_test_range *r)
+/*
+ * Allocate as @r asks. On success *@ap is the new entry, still pending:
+ * the caller publishes it once the range is written back, or undoes it.
+ */
+static int ioc_alloc(struct file *file, struct gcma_test_range *r,
+		     struct gcma_test_alloc **ap)
 {
 	struct gcma_test_alloc *a;
 	int err;
@@ -442,24 +478,41 @@ static int ioc_alloc(struct file *file, struct gcma_test_range *r)
 		return err;
 	}
 	r->start_pfn = a->start_pfn;
+	*ap = a;
 	return 0;
 }
 
-/* Give [start_pfn, start_pfn + count) of @a back to its allocator. */
+/*
+ * Give [start_pfn, start_pfn + count) of @a back to its allocator, without
+ * allocs_lock: @a is pending, so no other thread touches the range.
+ */
 static int give_back(struct gcma_test_alloc *a, unsigned long start_pfn,
 		     unsigned long count, u64 *kernel_ns)
 {
 	u64 start = ktime_get_ns();
 	int err = 0;
 
+	lockdep_assert_not_held(&allocs_lock);
 	if (a->target == GCMA_TEST_TARGET_GCMA)
 		err = gcma_free_range(start_pfn, count);
 	else if (!cma_release(default_cma(), pfn_to_page(start_pfn), count))
 		err = -EINVAL;
 	*kernel_ns = ktime_get_ns() - start;
-	if (a->target == GCMA_TEST_TARGET_CMA && !err)
+	if (a->target == GCMA_TEST_TARGET_CMA && !err) {
+		mutex_lock(&allocs_lock);
 		cma_allocated -= count;
+		mutex_unlock(&allocs_lock);
+	}
 	return err;
+}
+
+/* Drop the entry of an allocation that was given back whole. */
+static void forget(struct gcma_test_alloc *a)
+{
+	mutex_lock(&allocs_lock);
+	list_del(&a->node);
+	mutex_unlock(&allocs_lock);
+	kfree(a);
 }
 
 /*
@@ -479,10 +532,14 @@ static struct gcma_test_alloc *find_owned(struct file *file,
 		a = list_entry(pos, struct gcma_test_alloc, node);
 		if (a->start_pfn >= end_pfn)
 			break;
-		if (a->pending)
+		/* Another file's range being allocated is not there yet */
+		if (a->pending && a->owner != file)
 			continue;
 		if (a->owner != file)
 			return ERR_PTR(-EACCES);
+		/* Being allocated or freed by another thread of this file */
+		if (a->pending)
+			return ERR_PTR(-EBUSY);
 		if (!first)
 			first = a;
 	}
@@ -525,7 +582,12 @@ static int ioc_free(struct file *file, struct gcma_test_range *r)
 		goto unlock;
 	}
 	r->index = a->index;
+	/* A large free must not hold up the other files: free unlocked. */
+	a->pending = true;
+	mutex_unlock(&allocs_lock);
 	err = give_back(a, start_pfn, r->count, &r->kernel_ns);
+	mutex_lock(&allocs_lock);
+	a->pending = false;
 	/* -EFAULT: GCMA keeps the bad pages out of use; so do we. */
 	if (err && err != -EFAULT)
 		goto unlock;
@@ -585,25 +647,29 @@ static long gcma_test_ioctl(struct file *file, unsigned int cmd,
 	case GCMA_TEST_IOC_AREA_INFO:
 		err = ioc_area_info(file, &u.info);
 		break;
-	case GCMA_TEST_IOC_ALLOC:
-		err = ioc_alloc(file, &u.range);
-		if (!err && copy_to_user(uarg, &u, _IOC_SIZE(cmd))) {
-			u64 ns;
-			struct gcma_test_alloc *a;
+	case GCMA_TEST_IOC_ALLOC: {
+		struct gcma_test_alloc *a;
+		u64 ns;
 
-			/* The caller cannot learn the range: take it back. */
+		err = ioc_alloc(file, &u.range, &a);
+		if (err)
+			return err;
+		if (!copy_to_user(uarg, &u, _IOC_SIZE(cmd))) {
 			mutex_lock(&allocs_lock);
-			a = find_owned(file, u.range.target, u.range.start_pfn,
-				       u.range.start_pfn + u.range.count);
-			if (!IS_ERR(a) &&
-			    !give_back(a, a->start_pfn, a->count, &ns)) {
-				list_del(&a->node);
-				kfree(a);
-			}
+			a->pending = false;
 			mutex_unlock(&allocs_lock);
-			return -EFAULT;
+			return 0;
 		}
-		return err;
+		/* The caller cannot learn the range: take it back. */
+		if (give_back(a, a->start_pfn, a->count, &ns)) {
+			mutex_lock(&allocs_lock);
+			a->pending = false;
+			mutex_unlock(&allocs_lock);
+		} else {
+			forget(a);
+		}
+		return -EFAULT;
+	}
 	case GCMA_TEST_IOC_FREE:
 		err = ioc_free(file, &u.range);
 		break;
@@ -615,22 +681,39 @@ static long gcma_test_ioctl(struct file *file, unsigned int cmd,
 	return 0;
 }
 
-static int gcma_test_release(struct inode *inode, struct file *file)
+/* The next allocation of @file to give back, made pending; or NULL. */
+static struct gcma_test_alloc *take_owned(struct file *file)
 {
-	struct gcma_test_alloc *a, *next;
-	u64 ns;
+	struct gcma_test_alloc *a;
 
 	mutex_lock(&allocs_lock);
-	list_for_each_entry_safe(a, next, &allocs, node) {
-		if (a->owner != file)
-			continue;
+	list_for_each_entry(a, &allocs, node) {
+		if (a->owner == file && !a->pending) {
+			a->pending = true;
+			mutex_unlock(&allocs_lock);
+			return a;
+		}
+	}
+	mutex_unlock(&allocs_lock);
+	return NULL;
+}
+
+/*
+ * Free what the file still owns, one allocation at a time and unlocked, so
+ * that closing a file that holds much does not hold up the others.
+ */
+static int gcma_test_release(struct inode *inode, struct file *file)
+{
+	struct gcma_test_alloc *a;
+	u64 ns;
+
+	while ((a = take_owned(file))) {
 		if (give_back(a, a->start_pfn, a->count, &ns))
 			pr_err("PFNs %#lx-%#lx could not be freed\n",
 			       a->start_pfn, alloc_end(a) - 1);
-		list_del(&a->node);
-		kfree(a);
+		forget(a);
+		cond_resched();
 	}
-	mutex_unlock(&allocs_lock);
 	return 0;
 }
 
@@ -665,6 +748,8 @@ static int __init gcma_test_init(void)
 {
 	int err;
 
+	if (!max_area_pages)
+		max_area_pages = totalram_pages() / 2;
 	err = register_param_area();
 	if (err)
 		return err;

@@ -247,10 +247,15 @@ static void test_register_errors(void)
 	CHECK_ERR(register_area(fd, area_name, 1, NULL), EEXIST);
 	CHECK_ERR(register_area(fd, "", 1, NULL), EINVAL);
 	CHECK_ERR(register_area(fd, "a/b", 1, NULL), EINVAL);
+	/* Names sysfs has in /sys/kernel/mm/gcma or cleancache already */
+	CHECK_ERR(register_area(fd, ".", 1, NULL), EINVAL);
+	CHECK_ERR(register_area(fd, "..", 1, NULL), EINVAL);
+	CHECK_ERR(register_area(fd, "stored", 1, NULL), EINVAL);
+	CHECK_ERR(register_area(fd, "cached", 1, NULL), EINVAL);
 	CHECK_ERR(register_area(fd, "uapi-x", 0, NULL), EINVAL);
 	CHECK_ERR(register_area(fd, "uapi-x", GCMA_TEST_PFN_MAX + 2, NULL), EINVAL);
-	/* Far more than the guest's memory */
-	CHECK_ERR(register_area(fd, "uapi-x", 1ULL << 40, NULL), ENOMEM);
+	/* Far more than max_area_pages (half of the guest's memory) */
+	CHECK_ERR(register_area(fd, "uapi-x", 1ULL << 40, NULL), ENOSPC);
 
 	memset(r.name, 'n', sizeof(r.name));
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_REGISTER, &r), ENAMETOOLONG);
@@ -285,6 +290,9 @@ static void test_register_from_cma(void)
 	CHECK_EQ(ai.count, 256);
 	cr = range(GCMA_TEST_TARGET_GCMA, r.index, 0, r.base_pfn + 16, 16);
 	CHECK_OK(ioctl(fd, GCMA_TEST_IOC_ALLOC, &cr));
+	/* GCMA pages inside the CMA area are owned from GCMA, not from CMA */
+	CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_GCMA, r.index).owned, 16);
+	CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, 0).owned, 0);
 	CHECK_OK(free_at(fd, GCMA_TEST_TARGET_GCMA, r.base_pfn + 16, 16));
 
 	/* Those pages are GCMA's now: CMA cannot give out the whole area */

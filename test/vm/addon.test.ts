@@ -70,6 +70,18 @@ describe('device', () => {
     expect(cma.range.contains(carved.range)).toBe(true);
     using a = carved.alloc(64);
     expect(a.range.equals(carved.range)).toBe(true);
+    // The carved pages are owned as GCMA pages, though inside the CMA area.
+    expect(carved.stats().owned).toBe(64);
+    expect(dev.cmaArea().stats().owned).toBe(0);
+  });
+
+  it('refuses an area past max_area_pages (half of RAM) with ENOSPC, before taking memory', () => {
+    const cap = Number(readFileSync('/sys/module/gcma_test/parameters/max_area_pages', 'utf8'));
+    const held = dev.areas().reduce((pages, a) => pages + a.pages, 0);
+    expect(cap).toBeGreaterThan(held);
+    expect(caught(() => dev.register(`addon-cap-${process.pid}`, cap - held + 1))).toMatchObject({ code: 'ENOSPC', syscall: 'ioctl' });
+    expect(caught(() => dev.register(`addon-cap-${process.pid}`, cap - held + 1))).toBeInstanceOf(errors.AreaLimitError);
+    expect(dev.areas().reduce((pages, a) => pages + a.pages, 0)).toBe(held);
   });
 
   // The debug kernel profiles allocations and WARNs (a panic here) on a

@@ -28,18 +28,23 @@
  *                 target; a compound range that is not a naturally aligned
  *                 power of two of at most 2^10 pages (x86; the kernel's
  *                 MAX_PAGE_ORDER); a free that covers part of a compound
- *                 range or more than one allocation; an empty name or one
- *                 with '/'
+ *                 range or more than one allocation; an empty name, one
+ *                 with '/', "." or "..", or the name of a file in
+ *                 /sys/kernel/mm/cleancache ("stored", "cached", ...)
  *   ENAMETOOLONG  a name without a NUL in its GCMA_TEST_NAME_LEN bytes
  *   EEXIST        register: the name is taken
- *   ENOSPC        register: GCMA_TEST_MAX_AREAS areas exist already
+ *   ENOSPC        register: GCMA_TEST_MAX_AREAS areas exist already, or
+ *                 the areas would hold more than the module parameter
+ *                 max_area_pages (half of RAM unless set at load)
  *   ENOMEM        register: no free contiguous range of that size (in
  *                 the CMA area, with GCMA_TEST_REGISTER_FROM_CMA);
  *                 alloc anywhere: no free range of that size in the area;
  *                 CMA alloc: cma_alloc() failed
  *   ENOENT        no area with that index; free: nothing allocated there
  *   ERANGE        explicit alloc: the range is not inside the area
- *   EBUSY         explicit alloc: a page of the range is allocated already
+ *   EBUSY         explicit alloc: a page of the range is allocated already;
+ *                 free: another thread of the file is allocating or
+ *                 freeing that allocation
  *   EACCES        free: the range belongs to another open file
  *   EOPNOTSUPP    explicit or compound allocation from the CMA area
  *   ENODEV        the kernel has no GCMA, or no default CMA area
