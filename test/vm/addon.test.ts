@@ -171,7 +171,7 @@ describe.each(['sync', 'async'] as const)('%s commands', (mode) => {
     expect(err).toMatchObject({ syscall: undefined, errno: undefined });
   });
 
-  it('typed kernel errors: EBUSY, EACCES, ENOENT, ENOMEM, EINVAL, EEXIST', async () => {
+  it('typed kernel errors: EBUSY, EACCES, ENOENT, ENOMEM, EINVAL, EEXIST, ENOSPC', async () => {
     const a = await alloc(8, { at: area.range.start });
     const attempt = async (fn: () => unknown): Promise<unknown> => (mode === 'sync' ? caught(fn) : rejected(Promise.resolve().then(fn)));
     const busy = await attempt(() => (mode === 'sync' ? area.alloc(4, { at: area.range.start + 4 }) : area.allocAsync(4, { at: area.range.start + 4 })));
@@ -198,8 +198,9 @@ describe.each(['sync', 'async'] as const)('%s commands', (mode) => {
 
     const exists = await attempt(() => (mode === 'sync' ? dev.register(area.name, 1) : dev.registerAsync(area.name, 1)));
     expect(exists).toMatchObject({ name: 'AreaExistsError', code: 'EEXIST', command: 'GCMA_TEST_IOC_REGISTER' });
-    const noMemory = await attempt(() => (mode === 'sync' ? dev.register(`huge-${mode}`, 2 ** 40) : dev.registerAsync(`huge-${mode}`, 2 ** 40)));
-    expect(noMemory).toMatchObject({ name: 'OutOfMemoryError', code: 'ENOMEM' });
+    // Past the module's max_area_pages: refused before any memory is taken
+    const tooLarge = await attempt(() => (mode === 'sync' ? dev.register(`huge-${mode}`, 2 ** 40) : dev.registerAsync(`huge-${mode}`, 2 ** 40)));
+    expect(tooLarge).toMatchObject({ name: 'AreaLimitError', code: 'ENOSPC' });
     await (mode === 'sync' ? a.free() : a.freeAsync());
   });
 
