@@ -506,6 +506,14 @@ static int give_back(struct gcma_test_alloc *a, unsigned long start_pfn,
 	return err;
 }
 
+/* Let other threads of the file see @a again: it is allocated and settled. */
+static void publish(struct gcma_test_alloc *a)
+{
+	mutex_lock(&allocs_lock);
+	a->pending = false;
+	mutex_unlock(&allocs_lock);
+}
+
 /* Drop the entry of an allocation that was given back whole. */
 static void forget(struct gcma_test_alloc *a)
 {
@@ -655,19 +663,14 @@ static long gcma_test_ioctl(struct file *file, unsigned int cmd,
 		if (err)
 			return err;
 		if (!copy_to_user(uarg, &u, _IOC_SIZE(cmd))) {
-			mutex_lock(&allocs_lock);
-			a->pending = false;
-			mutex_unlock(&allocs_lock);
+			publish(a);
 			return 0;
 		}
 		/* The caller cannot learn the range: take it back. */
-		if (give_back(a, a->start_pfn, a->count, &ns)) {
-			mutex_lock(&allocs_lock);
-			a->pending = false;
-			mutex_unlock(&allocs_lock);
-		} else {
+		if (give_back(a, a->start_pfn, a->count, &ns))
+			publish(a);
+		else
 			forget(a);
-		}
 		return -EFAULT;
 	}
 	case GCMA_TEST_IOC_FREE:

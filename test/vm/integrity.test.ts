@@ -1,9 +1,9 @@
 /**
  * Runs inside the QEMU guest: data integrity under churn. Two ext4
  * filesystems at once, one with 4 KiB blocks and one with 1 KiB blocks (a
- * page then has several buffer heads, and writes smaller than a page
- * leave folios that are not uptodate), more file data than memory (so cleancache stores and
- * restores), while another process allocates and frees GCMA ranges as fast
+ * page then has several buffer heads, and writes smaller than a page leave
+ * folios that are not uptodate), more file data than memory (so cleancache
+ * stores and restores), while another process allocates and frees GCMA ranges as fast
  * as it can (so cleancache must give pages back mid-use). fio writes with
  * crc32c verification headers and verifies after the page cache was dropped;
  * overwrites after eviction, O_DIRECT overwrites of cached data,
