@@ -18,6 +18,7 @@ import {
   NotFoundError,
   NotSupportedError,
   OutOfAreaError,
+  PagesLostError,
 } from './errors';
 import { native, type NativeAreaInfo, type NativeDevice, type NativeRange } from './native';
 import { PFN_MAX, PfnRange } from './pfn-range';
@@ -436,7 +437,8 @@ export class Allocation implements Disposable, AsyncDisposable {
       this.state = 'freed';
       return r;
     } catch (err) {
-      this.state = 'held';
+      // EIO: the kernel freed the range and kept its bad pages
+      this.state = err instanceof PagesLostError ? 'freed' : 'held';
       throw err;
     }
   }
@@ -449,7 +451,8 @@ export class Allocation implements Disposable, AsyncDisposable {
       this.state = 'freed';
       return r;
     } catch (err) {
-      this.state = 'held';
+      // EIO: the kernel freed the range and kept its bad pages
+      this.state = err instanceof PagesLostError ? 'freed' : 'held';
       throw err;
     }
   }

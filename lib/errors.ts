@@ -80,6 +80,12 @@ export class NoDeviceError extends GcmaError {}
 export class DeviceMissingError extends GcmaError {}
 /** ENOTTY: the module does not know the command: module and library ABIs differ. */
 export class AbiMismatchError extends GcmaError {}
+/**
+ * EIO from a free: the range was freed, but GCMA found pages of it in a bad
+ * state or hardware-poisoned and keeps them out of use for good (the area's
+ * `lost` count in sysfs; the kernel log says which).
+ */
+export class PagesLostError extends GcmaError {}
 /** EFAULT: the kernel could not read or write the argument. */
 export class BadAddressError extends GcmaError {}
 /** The Device was closed; no system call was made. */
@@ -106,6 +112,7 @@ const BY_CODE: Readonly<Record<string, ErrorClass>> = {
   ENODEV: NoDeviceError,
   ENOTTY: AbiMismatchError,
   EFAULT: BadAddressError,
+  EIO: PagesLostError,
   ERR_GCMA_DEVICE_CLOSED: DeviceClosedError,
 };
 
@@ -128,6 +135,7 @@ const HINTS: Readonly<Record<string, string>> = {
   ENOTSUP: 'the CMA area only allocates anywhere, without compound pages',
   ENODEV: 'boot with cma=SIZE for a CMA area; the kernel needs CONFIG_GCMA',
   ENOTTY: 'rebuild gcma_test.ko and the addon from the same checkout',
+  EIO: 'the range is freed; the bad pages are reported in the kernel log and never used again',
   ENAMETOOLONG: 'area names are at most 31 bytes',
 };
 

@@ -596,8 +596,8 @@ static int ioc_free(struct file *file, struct gcma_test_range *r)
 	err = give_back(a, start_pfn, r->count, &r->kernel_ns);
 	mutex_lock(&allocs_lock);
 	a->pending = false;
-	/* -EFAULT: GCMA keeps the bad pages out of use; so do we. */
-	if (err && err != -EFAULT)
+	/* -EIO: GCMA freed the range but kept its bad pages out of use. */
+	if (err && err != -EIO)
 		goto unlock;
 
 	if (alloc_end(a) > end_pfn) {

@@ -34,7 +34,8 @@ describe('fromNative', () => {
     ['ENODEV', -19, errors.NoDeviceError],
     ['ENOTTY', -25, errors.AbiMismatchError],
     ['EFAULT', -14, errors.BadAddressError],
-    ['EIO', -5, GcmaError],
+    ['EIO', -5, errors.PagesLostError],
+    ['EILSEQ', -84, GcmaError],
   ])('ioctl %s -> %p', (code, errno, Class) => {
     const e = fromNative(nativeError(code, errno, 'ioctl', { command: 'GCMA_TEST_IOC_ALLOC' }), 'allocate 16 pages anywhere in GCMA area "a"');
     expect(e).toBeInstanceOf(Class);

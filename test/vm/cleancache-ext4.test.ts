@@ -100,6 +100,7 @@ describe.each([4096, 1024])('ext4 with %i-byte blocks', (blockSize) => {
     const area = readCounters('/sys/kernel/mm/gcma/gcma_test');
     expect(area['size']).toBe(AREA_PAGES);
     expect(area['allocated']).toBe(0);
+    expect(area['lost']).toBe(0);
     expect(readCounters('/sys/kernel/mm/cleancache/gcma_test')['size']).toBe(AREA_PAGES);
   });
 

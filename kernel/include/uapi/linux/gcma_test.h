@@ -46,6 +46,9 @@
  *                 free: another thread of the file is allocating or
  *                 freeing that allocation
  *   EACCES        free: the range belongs to another open file
+ *   EIO           free: GCMA found pages of the range in a bad state or
+ *                 hardware-poisoned and keeps them out of use for good
+ *                 (counted in sysfs "lost"); the range is freed
  *   EOPNOTSUPP    explicit or compound allocation from the CMA area
  *   ENODEV        the kernel has no GCMA, or no default CMA area
  */
