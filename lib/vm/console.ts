@@ -35,8 +35,25 @@ function message(line: string): string {
   return line.replace(/^\[\s*\d+\.\d+\]\s?/, '');
 }
 
-export function scanConsole(text: string): ConsoleFinding[] {
+export interface ConsoleScan {
+  /** Reports that fail a run. */
+  findings: ConsoleFinding[];
+  /** Reports whose first line matched one of the expected patterns. */
+  expected: ConsoleFinding[];
+}
+
+/**
+ * The reports on a console. A report a run provokes on purpose is set apart
+ * when a pattern in `expected` matches the line that starts it.
+ */
+export function scanConsole(text: string, expected: readonly RegExp[] = []): ConsoleScan {
   const lines = text.split(/\r?\n/);
+  const all = findReports(lines);
+  const isExpected = (f: ConsoleFinding): boolean => expected.some((re) => re.test(lines[f.line - 1]!));
+  return { findings: all.filter((f) => !isExpected(f)), expected: all.filter(isExpected) };
+}
+
+function findReports(lines: readonly string[]): ConsoleFinding[] {
   const findings: ConsoleFinding[] = [];
   let coveredUntil = -1;
   lines.forEach((raw, i) => {

@@ -37,6 +37,12 @@ export interface VmRunOptions {
   timeoutMs?: number;
   /** Receives the job's output as it comes; default: this process's stdout. */
   output?: (text: string) => void;
+  /**
+   * Console reports the run provokes on purpose (matched against the
+   * report's first line): returned in `expectedReports` instead of failing
+   * the run. Any other report still fails it.
+   */
+  expectedReports?: readonly RegExp[];
 }
 
 export interface VmResult {
@@ -45,6 +51,8 @@ export interface VmResult {
   resultsDir: string;
   consoleLog: string;
   durationMs: number;
+  /** The reports that matched `expectedReports`. */
+  expectedReports: ConsoleFinding[];
 }
 
 export type VmFailure = 'boot-timeout' | 'timeout' | 'kernel-report' | 'no-exit-status' | 'qemu-error';
@@ -170,7 +178,7 @@ export async function runInVm(opts: VmRunOptions): Promise<VmResult> {
   rmSync(jobSocket, { force: true });
 
   const consoleText = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
-  const findings = scanConsole(consoleText);
+  const { findings, expected: expectedReports } = scanConsole(consoleText, opts.expectedReports);
   const where = `console log: ${consoleLog}`;
   if (findings.length) {
     const first = findings[0]!;
@@ -193,5 +201,5 @@ export async function runInVm(opts: VmRunOptions): Promise<VmResult> {
     throw new VmError(reason, `the guest ended without an exit status (qemu exit ${code})${qemuMsg}; console tail:\n${tail(consoleText)}\n${where}`, consoleLog);
   }
   const exitCode = Number.parseInt(readFileSync(statusFile, 'utf8').trim(), 10);
-  return { exitCode, accel, resultsDir, consoleLog, durationMs: Date.now() - t0 };
+  return { exitCode, accel, resultsDir, consoleLog, durationMs: Date.now() - t0, expectedReports };
 }

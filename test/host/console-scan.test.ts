@@ -15,11 +15,11 @@ const warn = `[    0.000000] Linux version 6.12.117-gcma
 
 describe('scanConsole', () => {
   it('finds nothing in a clean boot', () => {
-    expect(scanConsole(clean)).toEqual([]);
+    expect(scanConsole(clean)).toEqual({ findings: [], expected: [] });
   });
 
   it('reports a WARN with its excerpt, and the panic it caused', () => {
-    const f = scanConsole(warn);
+    const f = scanConsole(warn).findings;
     expect(f.map((x) => x.kind)).toEqual(['warning', 'panic']);
     expect(f[0]!.line).toBe(4);
     expect(f[0]!.excerpt).toContain('warn_on_load.c:12');
@@ -41,7 +41,23 @@ describe('scanConsole', () => {
     ['[    5.0] BUG: sleeping function called from invalid context at mm/slab.h:1', 'bug'],
     ['Kernel panic - not syncing: sysrq triggered crash', 'panic'],
   ])('classifies %s', (line, kind) => {
-    expect(scanConsole(`${clean}\n${line}`).map((x) => x.kind)).toEqual([kind]);
+    expect(scanConsole(`${clean}\n${line}`).findings.map((x) => x.kind)).toEqual([kind]);
+  });
+
+  it('sets apart the reports a run expects, by the line that starts them, and only those', () => {
+    const badPage = `${clean}
+[    7.0] BUG: Bad page state in process kunit_try_catch  pfn:04448
+[    7.1] page: refcount:0 mapcount:0 mapping:0000000000000000 index:0x0 pfn:0x4448
+[    7.2] Call Trace:`;
+    const expected = [/BUG: Bad page state in process kunit_try_catch /];
+    const s = scanConsole(badPage, expected);
+    expect(s.findings).toEqual([]);
+    expect(s.expected.map((x) => [x.kind, x.line])).toEqual([['bug', 5]]);
+    // Without the pattern it fails a run; another report still does with it
+    expect(scanConsole(badPage).findings.map((x) => x.kind)).toEqual(['bug']);
+    const other = scanConsole(`${badPage}\n${'[    9.0] filler\n'.repeat(40)}[   10.0] BUG: Bad page state in process cat  pfn:01000`, expected);
+    expect(other.findings.map((x) => x.line)).toEqual([48]);
+    expect(other.expected).toHaveLength(1);
   });
 
   it('does not mistake ordinary messages for reports', () => {
@@ -51,7 +67,7 @@ describe('scanConsole', () => {
       '[    0.3] random: crng init done',
       '[    0.4] DEBUG_BUG_VERBOSE is enabled',
     ].join('\n');
-    expect(scanConsole(benign)).toEqual([]);
+    expect(scanConsole(benign).findings).toEqual([]);
   });
 });
 
