@@ -170,6 +170,21 @@ export async function checkoutTree(dir: string, commit: string, logFile: string)
   await git(dir, ['clean', '-fdxq'], logFile);
 }
 
+/**
+ * Give the files whose content is back as recorded their old mtimes
+ * (lib/kernel/mtimes.ts), and refresh git's index: a file whose mtime no
+ * longer matches the index is stat-dirty, and the next `checkout -f`
+ * rewrites it even though its content is unchanged. That gave
+ * include/linux/page-flags.h a new mtime after every series check, and
+ * the next build and the check's first prefix rebuilt the whole kernel.
+ */
+export async function restoreTreeMtimes(dir: string, logFile: string): Promise<number> {
+  const n = restoreMtimes(dir);
+  // Exits 1 when a file's content differs from the index; -q goes on.
+  await git(dir, ['update-index', '-q', '--refresh'], logFile).catch(() => undefined);
+  return n;
+}
+
 /** Put the source tree at "base" plus the whole series. */
 export async function applySeries(dir: string, patchDir: string, patches: readonly string[], logFile: string): Promise<void> {
   const commits = await seriesCommits(dir, patchDir, patches, logFile);
@@ -298,7 +313,7 @@ async function build(opts: BuildOptions, log: (msg: string) => void): Promise<Ke
     rmSync(seriesStamp, { force: true });
     await steps.run(`apply ${patches.length} patches`, () => applySeries(sourceDir, patchDir, patches, logFile));
     // After an interrupted series check: files back as they were keep their builds.
-    restoreMtimes(sourceDir);
+    await restoreTreeMtimes(sourceDir, logFile);
     writeFileSync(seriesStamp, seriesKey);
   }
 

@@ -28,13 +28,14 @@ import {
   git,
   makeKernel,
   readDirTexts,
+  restoreTreeMtimes,
   seriesCommits,
   seriesFiles,
   seriesStampPath,
   Steps,
 } from './build';
 import { withCacheLock } from './lock';
-import { recordMtimes, restoreMtimes } from './mtimes';
+import { recordMtimes } from './mtimes';
 
 export interface SeriesCheck {
   /** Patches whose prefix built in this run. */
@@ -129,7 +130,7 @@ async function check(opts: SeriesCheckOptions, log: (msg: string) => void): Prom
     }
   } finally {
     await checkoutTree(src, commits.at(-1)!, logFile);
-    const n = restoreMtimes(src);
+    const n = await restoreTreeMtimes(src, logFile);
     writeFileSync(stamp, stampText);
     log(`[series] source tree back at the whole series (${n} files with their old mtimes)`);
   }

@@ -1,7 +1,9 @@
 /** lib/kernel/mtimes.ts: a file gets its recorded mtime back only when its content is the same again. */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { restoreTreeMtimes } from '../../lib/kernel/build';
 import { recordMtimes, restoreMtimes } from '../../lib/kernel/mtimes';
 
 function tree(): string {
@@ -39,4 +41,44 @@ it('keeps the older times an interrupted check recorded', () => {
   recordMtimes(dir, ['include/fs.h']);
   expect(restoreMtimes(dir)).toBe(1);
   expect(mtime(dir, 'include/fs.h')).toBe(1000);
+});
+
+// A file whose mtime was put back no longer matches git's index: without a
+// refresh, the next `checkout -f` rewrites it though its content is the
+// same in both commits (page-flags.h, and the whole kernel rebuilt).
+describe('restoreTreeMtimes', () => {
+  const run = (dir: string, ...args: string[]): string => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' });
+
+  function repo(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'gcma-mtimes-git-'));
+    run(dir, 'init', '-q');
+    run(dir, 'config', 'user.email', 'test@localhost');
+    run(dir, 'config', 'user.name', 'test');
+    writeFileSync(join(dir, 'same.h'), 'same\n');
+    writeFileSync(join(dir, 'changed.c'), 'v1\n');
+    run(dir, 'add', '.');
+    run(dir, 'commit', '-q', '-m', 'a');
+    run(dir, 'tag', 'a');
+    writeFileSync(join(dir, 'changed.c'), 'v2\n');
+    run(dir, 'commit', '-q', '-am', 'b');
+    run(dir, 'tag', 'b');
+    return dir;
+  }
+
+  it.each([
+    ['keeps', true],
+    ['without it, checkout -f rewrites', false],
+  ])('%s the old mtime of a file both commits have alike', async (_name, refresh) => {
+    const dir = repo();
+    utimesSync(join(dir, 'same.h'), 1000, 1000);
+    recordMtimes(dir, ['same.h']);
+    run(dir, 'checkout', '-q', '-f', '--detach', 'a');
+    writeFileSync(join(dir, 'same.h'), 'same\n'); // as a prefix checkout does
+    if (refresh) await restoreTreeMtimes(dir, join(dir, '..', `${dir.split('/').pop()}.log`));
+    else restoreMtimes(dir);
+    expect(mtime(dir, 'same.h')).toBe(1000);
+    run(dir, 'checkout', '-q', '-f', '--detach', 'b');
+    if (refresh) expect(mtime(dir, 'same.h')).toBe(1000);
+    else expect(mtime(dir, 'same.h')).toBeGreaterThan(1000);
+  });
 });

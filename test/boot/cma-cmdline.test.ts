@@ -1,0 +1,72 @@
+/**
+ * GCMA-backed CMA areas declared on the kernel command line:
+ * `cma=<size>,guaranteed` for the default area, `gcma=<name>:<size>,...`
+ * for named ones. Good values make areas of the right kind (the gcma file
+ * in /sys/kernel/mm/cma/<area>/, a GCMA area of the same name); bad ones
+ * boot with a message and no area, never a panic or a WARN.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../lib/paths';
+import { runInVm } from '../../lib/vm/runner';
+import { SMALL_GUEST_MIB, testKernel } from '../support/test-kernel';
+
+jest.setTimeout(600_000);
+
+const root = projectRoot();
+
+// Each CMA area as "<name> gcma=<0|1>", then the GCMA areas
+const listAreas = [
+  'for d in /sys/kernel/mm/cma/*; do [ -d "$d" ] && echo "cma $(basename $d) gcma=$(cat $d/gcma)"; done',
+  'for d in /sys/kernel/mm/gcma/*; do [ -d "$d" ] && echo "gcma $(basename $d) $(cat $d/size)"; done',
+  'true',
+].join('; ');
+
+async function boot(name: string, cmdline: string[]): Promise<{ areas: string[]; console: string }> {
+  const kernel = await testKernel();
+  let out = '';
+  const r = await runInVm({
+    bzImage: kernel.bzImage,
+    cwd: root,
+    command: ['sh', '-c', listAreas],
+    cmdline,
+    memoryMiB: SMALL_GUEST_MIB,
+    resultsDir: join(root, 'results', 'test', 'boot', `cma-cmdline-${name}`),
+    output: (t) => (out += t),
+  });
+  expect(r.exitCode).toBe(0);
+  return { areas: out.split('\n').filter((l) => /^(cma|gcma) /.test(l)).sort(), console: readFileSync(r.consoleLog, 'utf8') };
+}
+
+it('declares the default area and named areas backed by GCMA, and leaves bad ones out with a message', async () => {
+  const { areas, console } = await boot('good-and-bad', [
+    'cma=16M,guaranteed',
+    'gcma=video:8M,noname,:4M,a/b:4M,nosize:,junk:4Mq,huge:64G,camera:4M@0x4000000-0xf000000',
+  ]);
+  expect(areas).toEqual([
+    'cma camera gcma=1',
+    'cma reserved gcma=1',
+    'cma video gcma=1',
+    'gcma camera 1024',
+    'gcma reserved 4096',
+    'gcma video 2048',
+  ]);
+  for (const message of [
+    /gcma=: bad area "noname": expected <name>:<size>\[@<start>\[-<end>\]\]/,
+    /gcma=: bad area "": expected/,
+    /gcma=: bad area "a\/b": expected/,
+    /gcma=: bad size or placement for area nosize: ""/,
+    /gcma=: bad size or placement for area junk: "4Mq"/,
+    /gcma=: area huge of 0x0*1000000000 bytes not reserved: -22/,
+    /gcma=: area camera of 4 MiB at 0x/,
+    /gcma: reserved: 4096 pages at PFN/,
+  ]) {
+    expect(console).toMatch(message);
+  }
+});
+
+it('keeps the default area plain, with a message, for an unknown cma= suffix', async () => {
+  const { areas, console } = await boot('plain', ['cma=8M,guarantee']);
+  expect(areas).toEqual(['cma reserved gcma=0']);
+  expect(console).toMatch(/cma=: ignoring ",guarantee"/);
+});
