@@ -429,6 +429,12 @@ export class Allocation implements Disposable, AsyncDisposable {
     this.state = 'freeing';
   }
 
+  /** After a free threw: EIO means the kernel freed the range and kept its bad pages. */
+  private failed(err: unknown): unknown {
+    this.state = err instanceof PagesLostError ? 'freed' : 'held';
+    return err;
+  }
+
   /** Free the whole range. A second call throws AlreadyFreedError, without a kernel call. */
   free(): FreeResult {
     this.take();
@@ -437,9 +443,7 @@ export class Allocation implements Disposable, AsyncDisposable {
       this.state = 'freed';
       return r;
     } catch (err) {
-      // EIO: the kernel freed the range and kept its bad pages
-      this.state = err instanceof PagesLostError ? 'freed' : 'held';
-      throw err;
+      throw this.failed(err);
     }
   }
 
@@ -451,9 +455,7 @@ export class Allocation implements Disposable, AsyncDisposable {
       this.state = 'freed';
       return r;
     } catch (err) {
-      // EIO: the kernel freed the range and kept its bad pages
-      this.state = err instanceof PagesLostError ? 'freed' : 'held';
-      throw err;
+      throw this.failed(err);
     }
   }
 

@@ -48,9 +48,11 @@ export interface ConsoleScan {
  */
 export function scanConsole(text: string, expected: readonly RegExp[] = []): ConsoleScan {
   const lines = text.split(/\r?\n/);
-  const all = findReports(lines);
-  const isExpected = (f: ConsoleFinding): boolean => expected.some((re) => re.test(lines[f.line - 1]!));
-  return { findings: all.filter((f) => !isExpected(f)), expected: all.filter(isExpected) };
+  const scan: ConsoleScan = { findings: [], expected: [] };
+  for (const f of findReports(lines)) {
+    (expected.some((re) => re.test(lines[f.line - 1]!)) ? scan.expected : scan.findings).push(f);
+  }
+  return scan;
 }
 
 function findReports(lines: readonly string[]): ConsoleFinding[] {
