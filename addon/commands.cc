@@ -109,6 +109,7 @@ Napi::Value AreaInfoCommand::Result(Napi::Env env, const Arg& a) {
   o.Set("allocations", U64(env, a.allocations));
   o.Set("failures", U64(env, a.failures));
   o.Set("owned", U64(env, a.owned));
+  o.Set("flags", U64(env, a.flags));
   return o;
 }
 
@@ -150,8 +151,12 @@ Napi::Object Constants(Napi::Env env) {
   c.Set("REGISTER_FROM_CMA", Napi::Number::New(env, GCMA_TEST_REGISTER_FROM_CMA));
   c.Set("ALLOC_ANYWHERE", Napi::Number::New(env, GCMA_TEST_ALLOC_ANYWHERE));
   c.Set("ALLOC_COMPOUND", Napi::Number::New(env, GCMA_TEST_ALLOC_COMPOUND));
+  c.Set("ALLOC_DMA", Napi::Number::New(env, GCMA_TEST_ALLOC_DMA));
+  c.Set("AREA_DEFAULT", Napi::Number::New(env, GCMA_TEST_AREA_DEFAULT));
+  c.Set("AREA_GUARANTEED", Napi::Number::New(env, GCMA_TEST_AREA_GUARANTEED));
   c.Set("FEATURE_GCMA", Napi::Number::New(env, GCMA_TEST_FEATURE_GCMA));
   c.Set("FEATURE_CMA", Napi::Number::New(env, GCMA_TEST_FEATURE_CMA));
+  c.Set("FEATURE_CMA_AREAS", Napi::Number::New(env, GCMA_TEST_FEATURE_CMA_AREAS));
   c.Freeze();
   return c;
 }

@@ -43,13 +43,16 @@ const USAGE = `usage:
   gcma status [--json]
   gcma areas [--json] [--device PATH]
   gcma register NAME PAGES [--json] [--device PATH]
-  gcma alloc AREA PAGES [--at PFN] [--compound] [--repeat N] [--hold SECONDS]
-             [--json] [--device PATH]     (AREA: name, index or cma; frees on exit)
+  gcma alloc AREA PAGES [--at PFN] [--compound] [--dma] [--repeat N]
+             [--hold SECONDS] [--json] [--device PATH]   (frees on exit; AREA: a
+             GCMA area's name or index, cma (the default CMA area), cma:NAME or
+             cma:INDEX; --dma: dma_alloc_coherent() on a CMA area's device)
   gcma stats [--json] [--device PATH]
   gcma bench [--quick] [--area MiB] [--sizes 1,64,...] [--reps N] [--duration S]
              [--data MiB] [--memory MiB] [--results DIR] [--json]
   gcma session [--json] [--device PATH]   commands on stdin: areas, stats,
-             register NAME PAGES, alloc AREA PAGES [at=PFN] [compound], free RANGE|last`;
+             register NAME PAGES, alloc AREA PAGES [at=PFN] [compound] [dma],
+             free RANGE|last`;
 
 interface Parsed {
   flags: Map<string, string[]>;
@@ -126,13 +129,13 @@ async function vm(argv: readonly string[]): Promise<number> {
 
 interface DeviceArgs {
   positionals: string[];
-  values: { json?: boolean; compound?: boolean; device?: string; at?: string; repeat?: string; hold?: string };
+  values: { json?: boolean; compound?: boolean; dma?: boolean; device?: string; at?: string; repeat?: string; hold?: string };
 }
 
 /** Device commands take their options anywhere on the line. */
 function deviceArgs(argv: readonly string[], options: ReadonlyArray<keyof DeviceArgs['values']>, positionals: readonly string[]): DeviceArgs {
   const spec: Record<string, { type: 'boolean' | 'string' }> = {};
-  for (const o of options) spec[o] = { type: o === 'json' || o === 'compound' ? 'boolean' : 'string' };
+  for (const o of options) spec[o] = { type: o === 'json' || o === 'compound' || o === 'dma' ? 'boolean' : 'string' };
   let parsed: DeviceArgs;
   try {
     parsed = parseArgs({ args: [...argv], options: spec, allowPositionals: true, strict: true }) as DeviceArgs;
@@ -173,7 +176,7 @@ async function deviceCommand(cmd: string, argv: readonly string[]): Promise<numb
       return EXIT.OK;
     }
     case 'alloc': {
-      const a = deviceArgs(argv, ['json', 'device', 'at', 'compound', 'repeat', 'hold'], ['AREA', 'PAGES']);
+      const a = deviceArgs(argv, ['json', 'device', 'at', 'compound', 'dma', 'repeat', 'hold'], ['AREA', 'PAGES']);
       const [which, pages] = a.positionals as [string, string];
       const count = positiveInt(pages, 'PAGES')!;
       const hold = Number(a.values.hold ?? 0);
@@ -182,6 +185,7 @@ async function deviceCommand(cmd: string, argv: readonly string[]): Promise<numb
       const runs = await allocAndFree(resolveArea(dev, which), count, {
         ...(a.values.at === undefined ? {} : { at: PfnRange.parse(a.values.at).start }),
         compound: a.values.compound ?? false,
+        dma: a.values.dma ?? false,
         repeat: positiveInt(a.values.repeat, '--repeat') ?? 1,
         holdMs: hold * 1000,
       });

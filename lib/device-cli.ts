@@ -6,7 +6,7 @@
  * open across commands read from stdin.
  */
 import { createInterface } from 'node:readline';
-import { Device, type Area, type AreaStats, type Allocation } from './device';
+import { Device, type Area, type AreaStats, type Allocation, type Backing } from './device';
 import { DeviceMissingError, GcmaError, PermissionDeniedError, invalidArgument } from './errors';
 import { PfnRange } from './pfn-range';
 import { cleancacheStats } from './stats';
@@ -30,30 +30,52 @@ export interface AreaRow extends AreaStats {
   target: string;
   index: number;
   name: string;
+  /** What holds its free pages (see Backing in lib/device.ts). */
+  backing: Backing;
+  /** The default CMA area (cma=). */
+  default: boolean;
   range: string;
   pages: number;
 }
 
 function areaRow(a: Area): AreaRow {
-  return { target: a.target, index: a.index, name: a.name, range: a.range.format(), pages: a.pages, ...a.stats() };
+  return { target: a.target, index: a.index, name: a.name, backing: a.backing, default: a.isDefault, range: a.range.format(), pages: a.pages, ...a.stats() };
 }
 
+/** GCMA areas, then CMA areas. */
 export function listAreas(dev: Device): AreaRow[] {
-  const rows = dev.areas().map(areaRow);
-  if (dev.hasCma) rows.push(areaRow(dev.cmaArea()));
-  return rows;
+  return [...dev.areas(), ...dev.cmaAreas()].map(areaRow);
 }
 
 export function formatAreas(rows: readonly AreaRow[]): string {
   return table(
-    ['TARGET', 'INDEX', 'NAME', 'PFNS', 'PAGES', 'ALLOCATED', 'CACHED', 'ALLOCS', 'FAILS', 'OWNED'],
-    rows.map((r) => [r.target, r.index, r.name, r.range, r.pages, r.allocated, r.cached, r.allocations, r.failures, r.owned]),
+    ['TARGET', 'INDEX', 'NAME', 'BACKING', 'PFNS', 'PAGES', 'ALLOCATED', 'CACHED', 'ALLOCS', 'FAILS', 'OWNED'],
+    rows.map((r) => [
+      r.target,
+      r.index,
+      r.default ? `${r.name} (default)` : r.name,
+      r.backing,
+      r.range,
+      r.pages,
+      r.allocated,
+      r.cached,
+      r.allocations,
+      r.failures,
+      r.owned,
+    ]),
   );
 }
 
-/** AREA on the command line: a GCMA area's name or index, or `cma`. */
+/**
+ * AREA on the command line: a GCMA area's name or index; `cma`, the
+ * default CMA area; `cma:NAME` or `cma:INDEX`, any CMA area.
+ */
 export function resolveArea(dev: Device, which: string): Area {
   if (which === 'cma') return dev.cmaArea();
+  if (which.startsWith('cma:')) {
+    const rest = which.slice(4);
+    return /^\d+$/.test(rest) ? dev.cmaArea(Number(rest)) : dev.cmaArea(rest);
+  }
   return /^\d+$/.test(which) ? dev.area(Number(which)) : dev.area(which);
 }
 
@@ -78,13 +100,14 @@ export interface AllocRun {
 export async function allocAndFree(
   area: Area,
   pages: number,
-  opts: { at?: number; compound?: boolean; repeat: number; holdMs: number },
+  opts: { at?: number; compound?: boolean; dma?: boolean; repeat: number; holdMs: number },
 ): Promise<AllocRun[]> {
   const runs: AllocRun[] = [];
   for (let i = 0; i < opts.repeat; i++) {
     const a: Allocation = await area.allocAsync(pages, {
       ...(opts.at === undefined ? {} : { at: opts.at }),
       ...(opts.compound ? { compound: true } : {}),
+      ...(opts.dma ? { dma: true } : {}),
     });
     if (opts.holdMs > 0) await new Promise((r) => setTimeout(r, opts.holdMs));
     const f = await a.freeAsync();
@@ -102,7 +125,7 @@ export function formatRuns(runs: readonly AllocRun[]): string {
 
 /**
  * One line of a session: `areas`, `register NAME PAGES`,
- * `alloc AREA PAGES [at=PFN] [compound]`, `free RANGE|last`, `stats`.
+ * `alloc AREA PAGES [at=PFN] [compound] [dma]`, `free RANGE|last`, `stats`.
  * Allocations stay held until freed or the session ends.
  */
 export async function sessionCommand(dev: Device, held: Map<string, Allocation>, line: string): Promise<unknown> {
@@ -116,16 +139,18 @@ export async function sessionCommand(dev: Device, held: Map<string, Allocation>,
       return areaRow(a);
     }
     case 'alloc': {
-      if (args.length < 2) throw invalidArgument('usage: alloc AREA PAGES [at=PFN] [compound]');
+      if (args.length < 2) throw invalidArgument('usage: alloc AREA PAGES [at=PFN] [compound] [dma]');
       const area = resolveArea(dev, args[0]!);
       let at: number | undefined;
       let compound = false;
+      let dma = false;
       for (const opt of args.slice(2)) {
         if (opt === 'compound') compound = true;
+        else if (opt === 'dma') dma = true;
         else if (opt.startsWith('at=')) at = parsePfn(opt.slice(3));
         else throw invalidArgument(`unknown alloc option '${opt}'`);
       }
-      const a = await area.allocAsync(parseCount(args[1]!, 'PAGES'), { ...(at === undefined ? {} : { at }), compound });
+      const a = await area.allocAsync(parseCount(args[1]!, 'PAGES'), { ...(at === undefined ? {} : { at }), compound, dma });
       held.set(a.range.format(), a);
       return { area: area.name, range: a.range.format(), start: a.range.start, count: a.range.count, kernelNs: a.kernelNs };
     }

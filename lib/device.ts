@@ -27,8 +27,18 @@ export const DEFAULT_DEVICE_PATH = '/dev/gcma_test';
 /** Bytes of an area name, its NUL excluded. */
 export const MAX_NAME_BYTES = 31;
 
-/** Where ranges come from: a GCMA area, or the kernel's default CMA area. */
+/** Where ranges come from: a GCMA area, or a CMA area (through cma_alloc()). */
 export type Target = 'gcma' | 'cma';
+
+/**
+ * What holds an area's pages while they are free. `cma`: a plain CMA area,
+ * lent to the page allocator (movable pages, migrated away on allocation).
+ * `gcma`: a GCMA area registered at run time. `cma+gcma`: a guaranteed CMA
+ * area (cma=SIZE,guaranteed or gcma=NAME:SIZE at boot), seen as the CMA area
+ * (allocated from through cma_alloc()) or as the GCMA area backing it
+ * (same name and pages; the module allocates from it only through CMA).
+ */
+export type Backing = 'cma' | 'gcma' | 'cma+gcma';
 
 /** An area's statistics, read from the kernel at the time of the call. */
 export interface AreaStats {
@@ -52,6 +62,14 @@ export interface AllocOptions {
   at?: number;
   /** One compound page: a power-of-two count, naturally aligned. */
   compound?: boolean;
+  /**
+   * CMA areas only: allocate with dma_alloc_coherent() on the module's
+   * device that uses the area (dev->cma_area), as a driver would. dma-direct
+   * aligns the range to its size rounded up to a power of two and falls back
+   * to the page allocator when the area cannot serve it (the range then lies
+   * outside the area). Freed whole only.
+   */
+  dma?: boolean;
 }
 
 /** What a free returns. */
@@ -156,6 +174,8 @@ export class Device implements Disposable {
   readonly hasGcma: boolean;
   /** The kernel has a default CMA area (booted with cma=). */
   readonly hasCma: boolean;
+  /** The module reaches every CMA area, tells their backing, and allocates through DMA. */
+  readonly hasCmaAreas: boolean;
   /** @internal */
   readonly handle: NativeDevice;
   private readonly gate: Gate;
@@ -182,6 +202,7 @@ export class Device implements Disposable {
     this.maxAreas = v.maxAreas;
     this.hasGcma = (v.features & c.FEATURE_GCMA) !== 0;
     this.hasCma = (v.features & c.FEATURE_CMA) !== 0;
+    this.hasCmaAreas = (v.features & c.FEATURE_CMA_AREAS) !== 0;
     const limit = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     if (!Number.isInteger(limit) || limit < 1) throw invalidArgument(`maxInFlight must be a positive integer, not ${limit}`);
     this.gate = new Gate(limit);
@@ -223,19 +244,30 @@ export class Device implements Disposable {
     return this.gate.run(() => callAsync(what, fn));
   }
 
-  /** Every GCMA area of the system, in registration order. */
-  areas(): Area[] {
+  /** Every area of a target, in the kernel's order, until the first missing index. */
+  private list(target: Target): Area[] {
     const out: Area[] = [];
     for (let index = 0; index < this.maxAreas; index++) {
       try {
-        out.push(this.areaFromInfo(this.handle.areaInfo(targetNumber('gcma'), index)));
+        out.push(this.areaFromInfo(this.handle.areaInfo(targetNumber(target), index)));
       } catch (err) {
-        const typed = fromNative(err, `read GCMA area ${index}`);
+        const typed = fromNative(err, `read ${target.toUpperCase()} area ${index}`);
         if (typed instanceof NotFoundError) break;
         throw typed;
       }
     }
     return out;
+  }
+
+  /** Every GCMA area of the system, in registration order (those backing guaranteed CMA areas included). */
+  areas(): Area[] {
+    return this.list('gcma');
+  }
+
+  /** Every CMA area of the system, in the order the kernel declared them. */
+  cmaAreas(): Area[] {
+    if (!this.hasCmaAreas) return this.hasCma ? [this.cmaArea()] : [];
+    return this.list('cma');
   }
 
   /** A GCMA area by name or index. */
@@ -248,9 +280,22 @@ export class Device implements Disposable {
     return found;
   }
 
-  /** The kernel's default CMA area (cma=), as an area to allocate from. */
-  cmaArea(): Area {
-    return this.areaFromInfo(call('read the CMA area', () => this.handle.areaInfo(targetNumber('cma'), 0)));
+  /**
+   * A CMA area by name or index; without an argument the default one
+   * (cma=), which DMA without a device area of its own and the CMA heap use.
+   */
+  cmaArea(which?: string | number): Area {
+    if (typeof which === 'number') {
+      return this.areaFromInfo(call(`read CMA area ${which}`, () => this.handle.areaInfo(targetNumber('cma'), which)));
+    }
+    if (which === undefined && !this.hasCma) {
+      throw new NoDeviceError('this kernel has no default CMA area (boot with cma=SIZE)', { code: 'ENODEV' });
+    }
+    // An older module reaches the default area only, as index 0.
+    if (!this.hasCmaAreas) return this.cmaArea(0);
+    const found = this.list('cma').find((a) => (which === undefined ? a.isDefault : a.name === which));
+    if (!found) throw new NotFoundError(`no CMA area named ${JSON.stringify(which)} (see gcma areas)`, { code: 'ENOENT' });
+    return found;
   }
 
   /**
@@ -288,11 +333,15 @@ export class Device implements Disposable {
   }
 
   private areaFromInfo(info: NativeAreaInfo): Area {
-    return new Area(this, info.target === native().constants.TARGET_CMA ? 'cma' : 'gcma', info.index, info.name, PfnRange.of(info.basePfn, info.count));
+    const c = native().constants;
+    const target: Target = info.target === c.TARGET_CMA ? 'cma' : 'gcma';
+    const flags = this.hasCmaAreas ? info.flags : target === 'cma' ? c.AREA_DEFAULT : 0;
+    const backing: Backing = flags & c.AREA_GUARANTEED ? 'cma+gcma' : target;
+    return new Area(this, target, info.index, info.name, PfnRange.of(info.basePfn, info.count), backing, (flags & c.AREA_DEFAULT) !== 0);
   }
 }
 
-/** A GCMA area, or the CMA area, as seen through one {@link Device}. */
+/** A GCMA area, or a CMA area, as seen through one {@link Device}. */
 export class Area {
   /** @internal */
   constructor(
@@ -300,12 +349,16 @@ export class Area {
     readonly device: Device,
     /** GCMA or CMA. */
     readonly target: Target,
-    /** The area's index: GCMA areas in registration order; the CMA area is 0. */
+    /** The area's index: GCMA areas in registration order; CMA areas in the kernel's order. */
     readonly index: number,
-    /** Its name in /sys/kernel/mm/gcma (CMA: the CMA area's name). */
+    /** Its name in /sys/kernel/mm/gcma (CMA: in /sys/kernel/mm/cma). */
     readonly name: string,
     /** Its page frames. */
     readonly range: PfnRange,
+    /** What holds its free pages. */
+    readonly backing: Backing,
+    /** The default CMA area (cma=). */
+    readonly isDefault: boolean,
   ) {
     Object.freeze(this);
   }
@@ -340,10 +393,21 @@ export class Area {
     checkCount(pages);
     const c = native().constants;
     const compound = opts.compound ?? false;
+    const dma = opts.dma ?? false;
     const where = opts.at === undefined ? 'anywhere' : `at ${PfnRange.of(opts.at, 1).format().split('-')[0]}`;
-    const what = `allocate ${pages}${compound ? ' compound' : ''} pages ${where} in ${this.describe()}`;
+    const what = `allocate ${pages}${compound ? ' compound' : ''} pages ${where} in ${this.describe()}${dma ? ' with dma_alloc_coherent()' : ''}`;
     if (this.target === 'cma' && (opts.at !== undefined || compound)) {
-      throw new NotSupportedError(`cannot ${what}: the CMA area only allocates anywhere, without compound pages`, { code: 'ENOTSUP' });
+      throw new NotSupportedError(`cannot ${what}: a CMA area only allocates anywhere, without compound pages`, { code: 'ENOTSUP' });
+    }
+    if (dma && (this.target !== 'cma' || !this.device.hasCmaAreas)) {
+      throw new NotSupportedError(`cannot ${what}: only CMA areas have a device to allocate through (and only with a module that has one)`, {
+        code: 'ENOTSUP',
+      });
+    }
+    if (this.target === 'gcma' && this.backing === 'cma+gcma') {
+      throw new NotSupportedError(`cannot ${what}: it backs the CMA area of its name, whose bitmap owns it; allocate from that (gcma alloc cma:${this.name})`, {
+        code: 'ENOTSUP',
+      });
     }
     if (compound && (pages & (pages - 1)) !== 0) {
       throw invalidArgument(`cannot ${what}: a compound allocation needs a power-of-two page count`);
@@ -357,21 +421,21 @@ export class Area {
         throw invalidArgument(`cannot ${what}: a compound range must start at a multiple of its size`);
       }
     }
-    const flags = (opts.at === undefined ? c.ALLOC_ANYWHERE : 0) | (compound ? c.ALLOC_COMPOUND : 0);
+    const flags = (opts.at === undefined ? c.ALLOC_ANYWHERE : 0) | (compound ? c.ALLOC_COMPOUND : 0) | (dma ? c.ALLOC_DMA : 0);
     return { args: [targetNumber(this.target), this.index, flags, opts.at ?? 0, pages], what };
   }
 
   /** Allocate `pages` pages: anywhere (first fit) or at `opts.at`. */
   alloc(pages: number, opts: AllocOptions = {}): Allocation {
     const { args, what } = this.allocRequest(pages, opts);
-    return new Allocation(this, call(what, () => this.device.handle.alloc(...args)), opts.compound ?? false);
+    return new Allocation(this, call(what, () => this.device.handle.alloc(...args)), opts.compound ?? false, opts.dma ?? false);
   }
 
   /** {@link alloc} on a worker thread: a long allocation does not block the event loop. */
   async allocAsync(pages: number, opts: AllocOptions = {}): Promise<Allocation> {
     const { args, what } = this.allocRequest(pages, opts);
     const r = await this.device.callAsync(what, () => this.device.handle.allocAsync(...args));
-    return new Allocation(this, r, opts.compound ?? false);
+    return new Allocation(this, r, opts.compound ?? false, opts.dma ?? false);
   }
 
   /**
@@ -410,6 +474,8 @@ export class Allocation implements Disposable, AsyncDisposable {
     r: NativeRange,
     /** One compound page. */
     readonly compound: boolean,
+    /** From dma_alloc_coherent() (see {@link AllocOptions.dma}). */
+    readonly dma: boolean = false,
   ) {
     this.range = PfnRange.of(r.startPfn, r.count);
     this.kernelNs = r.kernelNs;

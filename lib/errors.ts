@@ -72,9 +72,14 @@ export class BusyError extends GcmaError {}
 export class NotOwnedError extends GcmaError {}
 /** EPERM (no CAP_SYS_ADMIN), or EACCES from open (the node is root-only). */
 export class PermissionDeniedError extends GcmaError {}
-/** EOPNOTSUPP (errno 95, which Node names ENOTSUP): explicit or compound allocation from the CMA area. */
+/**
+ * EOPNOTSUPP (errno 95, which Node names ENOTSUP): explicit or compound
+ * allocation from a CMA area; DMA from a GCMA area; allocation from the
+ * GCMA area backing a guaranteed CMA area; carving an area out of a
+ * guaranteed default CMA area.
+ */
 export class NotSupportedError extends GcmaError {}
-/** ENODEV: the kernel has no GCMA, or no default CMA area (boot with cma=). */
+/** ENODEV: the kernel has no GCMA, or no default CMA area to carve an area from (boot with cma=). */
 export class NoDeviceError extends GcmaError {}
 /** ENOENT/ENXIO from open: /dev/gcma_test does not exist; gcma_test.ko is not loaded. */
 export class DeviceMissingError extends GcmaError {}
@@ -132,7 +137,8 @@ const HINTS: Readonly<Record<string, string>> = {
   EEXIST: 'areas are permanent: use the existing one or another name',
   EBUSY: 'free the overlapping range first, or allocate anywhere in the area; a free waits for the same file\'s allocation or free of that range',
   ERANGE: 'the range must lie inside the area: see area.range',
-  ENOTSUP: 'the CMA area only allocates anywhere, without compound pages',
+  ENOTSUP:
+    'a CMA area only allocates anywhere, without compound pages; the GCMA area backing a guaranteed CMA area is allocated through that CMA area; only CMA areas allocate through DMA',
   ENODEV: 'boot with cma=SIZE for a CMA area; the kernel needs CONFIG_GCMA',
   ENOTTY: 'rebuild gcma_test.ko and the addon from the same checkout',
   EIO: 'the range is freed; the bad pages are reported in the kernel log and never used again',

@@ -31,6 +31,7 @@ export interface NativeAreaInfo {
   allocations: number;
   failures: number;
   owned: number;
+  flags: number;
 }
 
 export interface NativeRange {
@@ -68,8 +69,12 @@ export interface NativeConstants {
   readonly REGISTER_FROM_CMA: number;
   readonly ALLOC_ANYWHERE: number;
   readonly ALLOC_COMPOUND: number;
+  readonly ALLOC_DMA: number;
+  readonly AREA_DEFAULT: number;
+  readonly AREA_GUARANTEED: number;
   readonly FEATURE_GCMA: number;
   readonly FEATURE_CMA: number;
+  readonly FEATURE_CMA_AREAS: number;
 }
 
 export interface NativeBinding {

@@ -1,5 +1,5 @@
 /** Cleancache's system-wide counters, from /sys/kernel/mm/cleancache (see kernel/README.md). */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Folios, counted since boot; `cached` is the number held now. */
@@ -30,4 +30,43 @@ export function cleancacheStats(dir = '/sys/kernel/mm/cleancache'): CleancacheSt
   const out = {} as CleancacheStats;
   for (const f of FIELDS) out[f] = Number(readFileSync(join(dir, f), 'utf8').trim());
   return out;
+}
+
+/** A CMA area as /sys/kernel/mm/cma/<name> shows it (CONFIG_CMA_SYSFS). */
+export interface CmaAreaStats {
+  /** Its name in /sys/kernel/mm/cma. */
+  name: string;
+  /** `cma+gcma` when the `gcma` file says 1 (a guaranteed area), else `cma`. */
+  backing: 'cma' | 'cma+gcma';
+  /** Pages, from the backing GCMA area or debugfs; null when neither is readable. */
+  pages: number | null;
+  /** Pages cma_alloc() handed out since boot (alloc_pages_success). */
+  allocPagesSuccess: number;
+  /** Pages of failed cma_alloc() calls (alloc_pages_fail). */
+  allocPagesFail: number;
+  /** Pages cma_release() took back (release_pages_success). */
+  releasePagesSuccess: number;
+}
+
+function readNumber(path: string): number | null {
+  return existsSync(path) ? Number(readFileSync(path, 'utf8').trim()) : null;
+}
+
+/** Every CMA area, by name; [] without CMA sysfs. */
+export function cmaAreaStats(dir = '/sys/kernel/mm/cma', gcmaDir = '/sys/kernel/mm/gcma', debugDir = '/sys/kernel/debug/cma'): CmaAreaStats[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .sort()
+    .map((name) => {
+      const at = (f: string): number => readNumber(join(dir, name, f)) ?? 0;
+      const guaranteed = readNumber(join(dir, name, 'gcma')) === 1;
+      return {
+        name,
+        backing: guaranteed ? 'cma+gcma' : 'cma',
+        pages: (guaranteed ? readNumber(join(gcmaDir, name, 'size')) : null) ?? readNumber(join(debugDir, name, 'count')),
+        allocPagesSuccess: at('alloc_pages_success'),
+        allocPagesFail: at('alloc_pages_fail'),
+        releasePagesSuccess: at('release_pages_success'),
+      };
+    });
 }

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { parseKconfig } from './kernel/config';
+import { cmaAreaStats, type CmaAreaStats } from './stats';
 
 export interface GcmaStatus {
   release: string;
@@ -12,6 +13,8 @@ export interface GcmaStatus {
   cleancacheSysfs: boolean;
   cmaTotalKiB: number | null;
   cmaFreeKiB: number | null;
+  /** The CMA areas and their backing, from /sys/kernel/mm/cma. */
+  cmaAreas: CmaAreaStats[];
   testModuleLoaded: boolean;
 }
 
@@ -35,6 +38,7 @@ export function readStatus(): GcmaStatus {
     cleancacheSysfs: existsSync('/sys/kernel/mm/cleancache'),
     cmaTotalKiB: meminfo('CmaTotal', mem),
     cmaFreeKiB: meminfo('CmaFree', mem),
+    cmaAreas: cmaAreaStats(),
     testModuleLoaded: existsSync('/sys/module/gcma_test'),
   };
 }
@@ -50,6 +54,10 @@ export function formatStatus(s: GcmaStatus): string {
     ['/sys/kernel/mm/gcma', yesNo(s.gcmaSysfs)],
     ['/sys/kernel/mm/cleancache', yesNo(s.cleancacheSysfs)],
     ['CMA total / free', `${kib(s.cmaTotalKiB)} / ${kib(s.cmaFreeKiB)}`],
+    ...s.cmaAreas.map((a): [string, string] => [
+      `CMA area ${a.name}`,
+      `${a.backing}${a.pages === null ? '' : `, ${a.pages} pages`}; pages allocated ${a.allocPagesSuccess} / failed ${a.allocPagesFail} / released ${a.releasePagesSuccess}`,
+    ]),
     ['gcma_test module', s.testModuleLoaded ? 'loaded' : 'not loaded'],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

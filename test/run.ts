@@ -34,13 +34,16 @@ const VM_MEMORY_MIB = 768;
 const SCRATCH_DISK_BYTES = 2 * 1024 ** 3;
 const INTEGRITY_DISK_BYTES = 1024 ** 3;
 /**
- * cma=: the default CMA area that the device suites allocate from as the
- * CMA target. debug_pagealloc=off for make test: DEBUG_PAGEALLOC costs
- * about a quarter of the VM suites' time, while page poisoning (a write to
- * a free page), KASAN and KFENCE stay on; make soak and the boot tests
- * (KUnit among them) keep it on.
+ * cma=: the default CMA area, plain (lent to the page allocator), and
+ * gcma=: a guaranteed CMA area backed by GCMA, side by side: the suites
+ * allocate from both through cma_alloc() and dma_alloc_coherent().
+ * debug_pagealloc=off for make test: DEBUG_PAGEALLOC costs about a quarter
+ * of the VM suites' time, while page poisoning (a write to a free page),
+ * KASAN and KFENCE stay on; make soak and the boot tests (KUnit among them)
+ * keep it on.
  */
-const VM_CMDLINE = { test: ['cma=64M', 'debug_pagealloc=off'], soak: ['cma=64M'] };
+const CMA_AREAS = ['cma=64M', 'gcma=guaranteed:32M'];
+const VM_CMDLINE = { test: [...CMA_AREAS, 'debug_pagealloc=off'], soak: CMA_AREAS };
 /** Written by the guest after jest: lockdep's "debug_locks: 1" once everything ran. */
 const LOCKDEP_STATE = 'lockdep-state';
 /** The VM suites with a long form (GCMA_SOAK=1): sizes and durations of a soak. */

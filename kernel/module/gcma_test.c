@@ -3,8 +3,10 @@
  * gcma_test: user-space test interface to GCMA.
  *
  * A misc device, /dev/gcma_test, whose ioctls register GCMA areas and
- * allocate and free ranges of page frames from them, or from the default
- * CMA area, timing the allocator in the kernel so that GCMA and CMA are
+ * allocate and free ranges of page frames from them, or from the CMA
+ * areas (through cma_alloc(), or dma_alloc_coherent() on a platform device
+ * of the module per area, "gcma_test_dma.<index>", standing in for a
+ * driver), timing the allocator in the kernel so that GCMA and CMA are
  * measured through one path. The interface, its ownership rules and its
  * errors are described in include/uapi/linux/gcma_test.h.
  *
@@ -20,6 +22,7 @@
 #include <linux/capability.h>
 #include <linux/cma.h>
 #include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
 #include <linux/fs.h>
 #include <linux/gcma.h>
 #include <linux/gcma_test.h>
@@ -33,6 +36,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -70,6 +74,10 @@ struct gcma_test_alloc {
 	unsigned long start_pfn;
 	unsigned long count;
 	bool compound;
+	/* From dma_alloc_coherent(): freed whole, with these */
+	bool dma;
+	void *cpu_addr;
+	dma_addr_t dma_handle;
 	/*
 	 * Reserved while an allocator runs, until the caller has the result,
 	 * and while the range is given back: no other thread may free it.
@@ -79,14 +87,30 @@ struct gcma_test_alloc {
 
 /*
  * Every range this module has handed out or is handing out, sorted by
- * start_pfn (GCMA areas and the CMA area never overlap, so one list does),
- * and the CMA statistics, which CMA does not keep per caller. The lock is
- * not held while an allocator runs: the range is reserved by a pending
- * entry instead, so a slow allocation does not hold up other files.
+ * start_pfn (ranges of different allocators never overlap, so one list
+ * does), and the CMA statistics, which CMA does not keep per caller. The
+ * lock is not held while an allocator runs: the range is reserved by a
+ * pending entry instead, so a slow allocation does not hold up other files.
  */
 static LIST_HEAD(allocs);
 static DEFINE_MUTEX(allocs_lock);
-static unsigned long cma_allocated, cma_allocations, cma_failures;
+
+/*
+ * A CMA area, in cma_for_each_area() order: areas are declared at boot
+ * only, so the table is filled once, at load.
+ */
+struct cma_target {
+	struct cma *cma;
+	/* A device whose dev->cma_area is @cma, for dma_alloc_coherent() */
+	struct platform_device *dma_dev;
+	/* Statistics of this module's allocations, under allocs_lock */
+	unsigned long allocated;
+	unsigned long allocations;
+	unsigned long failures;
+};
+
+static struct cma_target cma_targets[MAX_CMA_AREAS];
+static unsigned int nr_cma_targets;
 
 /* Serialises registration, so that a name is checked and taken at once. */
 static DEFINE_MUTEX(register_lock);
@@ -167,6 +191,51 @@ static int check_area(unsigned int index, struct gcma_area_info *info)
 	return err == -EOPNOTSUPP ? -ENODEV : err;
 }
 
+static unsigned long cma_base_pfn(const struct cma *cma)
+{
+	return PHYS_PFN(cma_get_base(cma));
+}
+
+static unsigned long cma_pages(const struct cma *cma)
+{
+	return cma_get_size(cma) >> PAGE_SHIFT;
+}
+
+/* Whether [pfn, pfn + count) lies inside CMA area @t. */
+static bool in_cma_area(const struct cma_target *t, unsigned long pfn,
+			unsigned long count)
+{
+	unsigned long base = cma_base_pfn(t->cma);
+
+	return pfn >= base && pfn + count <= base + cma_pages(t->cma);
+}
+
+/* Whether GCMA area @info is the backing of a guaranteed CMA area. */
+static bool backs_cma(const struct gcma_area_info *info)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_cma_targets; i++)
+		if (cma_is_guaranteed(cma_targets[i].cma) &&
+		    cma_base_pfn(cma_targets[i].cma) == info->start_pfn)
+			return true;
+	return false;
+}
+
+/* Pages of the GCMA area backing guaranteed CMA area @cma holding copies */
+static unsigned long cma_cached(const struct cma *cma)
+{
+	struct gcma_area_info info;
+	unsigned int i;
+
+	if (!IS_ENABLED(CONFIG_GCMA) || !cma_is_guaranteed(cma))
+		return 0;
+	for (i = 0; !gcma_area_info(i, &info); i++)
+		if (info.start_pfn == cma_base_pfn(cma))
+			return info.cached;
+	return 0;
+}
+
 static int ioc_version(struct gcma_test_version *v)
 {
 	if (memchr_inv(v->reserved, 0, sizeof(v->reserved)))
@@ -177,12 +246,12 @@ static int ioc_version(struct gcma_test_version *v)
 		v->features |= GCMA_TEST_FEATURE_GCMA;
 	if (default_cma())
 		v->features |= GCMA_TEST_FEATURE_CMA;
+	v->features |= GCMA_TEST_FEATURE_CMA_AREAS;
 	v->page_size = PAGE_SIZE;
 	v->max_areas = GCMA_TEST_MAX_AREAS;
 	return 0;
 }
 
-/* The index of the GCMA area called @name, or -ENOENT. */
 /* Pages of all GCMA areas, whoever registered them */
 static unsigned long areas_pages(void)
 {
@@ -195,6 +264,7 @@ static unsigned long areas_pages(void)
 	return pages;
 }
 
+/* The index of the GCMA area called @name, or -ENOENT. */
 static int find_area(const char *name)
 {
 	struct gcma_area_info info;
@@ -256,6 +326,9 @@ static int ioc_register(struct gcma_test_register *r)
 	cma = r->flags & GCMA_TEST_REGISTER_FROM_CMA ? default_cma() : NULL;
 	if (r->flags & GCMA_TEST_REGISTER_FROM_CMA && !cma)
 		return -ENODEV;
+	/* Its pages are GCMA's already: they cannot make a second area. */
+	if (cma && cma_is_guaranteed(cma))
+		return -EOPNOTSUPP;
 
 	mutex_lock(&register_lock);
 	/* Fail before taking memory for an area that cannot be registered. */
@@ -278,21 +351,18 @@ unlock:
 	return err;
 }
 
-/*
- * Pages of [base, base + count) that @file owns from @target: an area
- * carved out of the CMA area lies inside it, but its pages are GCMA's.
- */
+/* Pages that @file owns from area @index of @target. */
 static unsigned long owned_pages(struct file *file,
 				 enum gcma_test_target target,
-				 unsigned long base, unsigned long count)
+				 unsigned int index)
 {
 	struct gcma_test_alloc *a;
 	unsigned long owned = 0;
 
 	lockdep_assert_held(&allocs_lock);
 	list_for_each_entry(a, &allocs, node)
-		if (a->owner == file && a->target == target && !a->pending &&
-		    a->start_pfn >= base && alloc_end(a) <= base + count)
+		if (a->owner == file && a->target == target &&
+		    a->index == index && !a->pending)
 			owned += a->count;
 	return owned;
 }
@@ -302,10 +372,10 @@ static int ioc_area_info(struct file *file, struct gcma_test_area_info *ai)
 	enum gcma_test_target target = ai->target;
 	unsigned int index = ai->index;
 	struct gcma_area_info info;
-	struct cma *cma;
+	struct cma_target *t;
 	int err;
 
-	if (memchr_inv(ai->reserved, 0, sizeof(ai->reserved)))
+	if (ai->reserved)
 		return -EINVAL;
 	memset(ai, 0, sizeof(*ai));
 	ai->target = target;
@@ -323,27 +393,32 @@ static int ioc_area_info(struct file *file, struct gcma_test_area_info *ai)
 		ai->cached = info.cached;
 		ai->allocations = info.allocations;
 		ai->failures = info.failures;
+		if (backs_cma(&info))
+			ai->flags |= GCMA_TEST_AREA_GUARANTEED;
 		break;
 	case GCMA_TEST_TARGET_CMA:
-		cma = default_cma();
-		if (!cma)
-			return -ENODEV;
-		if (index)
+		if (index >= nr_cma_targets)
 			return -ENOENT;
-		strscpy(ai->name, cma_get_name(cma));
-		ai->base_pfn = PHYS_PFN(cma_get_base(cma));
-		ai->count = cma_get_size(cma) >> PAGE_SHIFT;
+		t = &cma_targets[index];
+		strscpy(ai->name, cma_get_name(t->cma));
+		ai->base_pfn = cma_base_pfn(t->cma);
+		ai->count = cma_pages(t->cma);
+		ai->cached = cma_cached(t->cma);
+		if (t->cma == default_cma())
+			ai->flags |= GCMA_TEST_AREA_DEFAULT;
+		if (cma_is_guaranteed(t->cma))
+			ai->flags |= GCMA_TEST_AREA_GUARANTEED;
 		mutex_lock(&allocs_lock);
-		ai->allocated = cma_allocated;
-		ai->allocations = cma_allocations;
-		ai->failures = cma_failures;
+		ai->allocated = t->allocated;
+		ai->allocations = t->allocations;
+		ai->failures = t->failures;
 		mutex_unlock(&allocs_lock);
 		break;
 	default:
 		return -EINVAL;
 	}
 	mutex_lock(&allocs_lock);
-	ai->owned = owned_pages(file, target, ai->base_pfn, ai->count);
+	ai->owned = owned_pages(file, target, index);
 	mutex_unlock(&allocs_lock);
 	return 0;
 }
@@ -384,6 +459,8 @@ static int alloc_gcma(struct gcma_test_alloc *a, struct gcma_test_range *r)
 	err = check_area(r->index, &info);
 	if (err)
 		return err;
+	if (a->dma || backs_cma(&info))
+		return -EOPNOTSUPP;
 	mutex_lock(&allocs_lock);
 	err = reserve_gcma_range(a, &info, r);
 	mutex_unlock(&allocs_lock);
@@ -404,21 +481,36 @@ static int alloc_gcma(struct gcma_test_alloc *a, struct gcma_test_range *r)
 	return err;
 }
 
+/* dma_alloc_coherent() on the area's device: as a driver would allocate */
+static struct page *alloc_dma(struct cma_target *t, struct gcma_test_alloc *a)
+{
+	a->cpu_addr = dma_alloc_coherent(&t->dma_dev->dev, a->count << PAGE_SHIFT,
+					 &a->dma_handle, GFP_KERNEL | __GFP_NOWARN);
+	if (!a->cpu_addr)
+		return NULL;
+	if (is_vmalloc_addr(a->cpu_addr))
+		return vmalloc_to_page(a->cpu_addr);
+	return virt_to_page(a->cpu_addr);
+}
+
 static int alloc_cma(struct gcma_test_alloc *a, struct gcma_test_range *r)
 {
-	struct cma *cma = default_cma();
+	struct cma_target *t;
 	struct page *page;
 	u64 start;
 
-	if (!cma)
-		return -ENODEV;
-	if (r->index)
+	if (r->index >= nr_cma_targets)
 		return -ENOENT;
-	if (r->flags != GCMA_TEST_ALLOC_ANYWHERE)
+	t = &cma_targets[r->index];
+	if (!(r->flags & GCMA_TEST_ALLOC_ANYWHERE) ||
+	    r->flags & GCMA_TEST_ALLOC_COMPOUND || (a->dma && !t->dma_dev))
 		return -EOPNOTSUPP;
 
 	start = ktime_get_ns();
-	page = cma_alloc(cma, a->count, 0, true);
+	if (a->dma)
+		page = alloc_dma(t, a);
+	else
+		page = cma_alloc(t->cma, a->count, 0, true);
 	r->kernel_ns = ktime_get_ns() - start;
 
 	mutex_lock(&allocs_lock);
@@ -426,10 +518,13 @@ static int alloc_cma(struct gcma_test_alloc *a, struct gcma_test_range *r)
 		a->start_pfn = page_to_pfn(page);
 		a->pending = true;
 		allocs_insert(a);
-		cma_allocated += a->count;
-		cma_allocations++;
+	}
+	/* dma-direct falls back to the page allocator when CMA fails */
+	if (page && in_cma_area(t, a->start_pfn, a->count)) {
+		t->allocated += a->count;
+		t->allocations++;
 	} else {
-		cma_failures++;
+		t->failures++;
 	}
 	mutex_unlock(&allocs_lock);
 	return page ? 0 : -ENOMEM;
@@ -468,6 +563,7 @@ static int ioc_alloc(struct file *file, struct gcma_test_range *r,
 	a->index = r->index;
 	a->count = r->count;
 	a->compound = r->flags & GCMA_TEST_ALLOC_COMPOUND;
+	a->dma = r->flags & GCMA_TEST_ALLOC_DMA;
 
 	if (r->target == GCMA_TEST_TARGET_GCMA)
 		err = alloc_gcma(a, r);
@@ -489,18 +585,24 @@ static int ioc_alloc(struct file *file, struct gcma_test_range *r,
 static int give_back(struct gcma_test_alloc *a, unsigned long start_pfn,
 		     unsigned long count, u64 *kernel_ns)
 {
+	struct cma_target *t = NULL;
 	u64 start = ktime_get_ns();
 	int err = 0;
 
 	lockdep_assert_not_held(&allocs_lock);
-	if (a->target == GCMA_TEST_TARGET_GCMA)
+	if (a->target == GCMA_TEST_TARGET_CMA)
+		t = &cma_targets[a->index];
+	if (!t)
 		err = gcma_free_range(start_pfn, count);
-	else if (!cma_release(default_cma(), pfn_to_page(start_pfn), count))
+	else if (a->dma)
+		dma_free_coherent(&t->dma_dev->dev, count << PAGE_SHIFT,
+				  a->cpu_addr, a->dma_handle);
+	else if (!cma_release(t->cma, pfn_to_page(start_pfn), count))
 		err = -EINVAL;
 	*kernel_ns = ktime_get_ns() - start;
-	if (a->target == GCMA_TEST_TARGET_CMA && !err) {
+	if (t && !err && in_cma_area(t, start_pfn, count)) {
 		mutex_lock(&allocs_lock);
-		cma_allocated -= count;
+		t->allocated -= count;
 		mutex_unlock(&allocs_lock);
 	}
 	return err;
@@ -555,7 +657,7 @@ static struct gcma_test_alloc *find_owned(struct file *file,
 		return ERR_PTR(-ENOENT);
 	if (first->start_pfn > start_pfn || alloc_end(first) < end_pfn)
 		return ERR_PTR(-EINVAL);
-	if (first->compound &&
+	if ((first->compound || first->dma) &&
 	    (first->start_pfn != start_pfn || alloc_end(first) != end_pfn))
 		return ERR_PTR(-EINVAL);
 	return first;
@@ -747,25 +849,77 @@ static int __init register_param_area(void)
 	return err == -EEXIST ? 0 : err;
 }
 
+static int __init add_cma_target(struct cma *cma, void *data)
+{
+	if (nr_cma_targets == MAX_CMA_AREAS)
+		return -ENOSPC;
+	cma_targets[nr_cma_targets++].cma = cma;
+	return 0;
+}
+
+/* A device of the module that uses CMA area @t, as a driver's would. */
+static int __init add_dma_dev(struct cma_target *t, unsigned int index)
+{
+	const struct platform_device_info info = {
+		.name = "gcma_test_dma",
+		.id = index,
+		.dma_mask = DMA_BIT_MASK(64),
+	};
+	struct platform_device *pdev;
+
+	if (!IS_ENABLED(CONFIG_DMA_CMA))
+		return 0;
+	pdev = platform_device_register_full(&info);
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
+#ifdef CONFIG_DMA_CMA
+	pdev->dev.cma_area = t->cma;
+#endif
+	t->dma_dev = pdev;
+	return 0;
+}
+
+static void remove_dma_devs(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_cma_targets; i++)
+		platform_device_unregister(cma_targets[i].dma_dev);
+}
+
 static int __init gcma_test_init(void)
 {
+	unsigned int i;
 	int err;
 
 	if (!max_area_pages)
 		max_area_pages = totalram_pages() / 2;
+	err = cma_for_each_area(add_cma_target, NULL);
+	if (err)
+		return err;
+	for (i = 0; i < nr_cma_targets; i++) {
+		err = add_dma_dev(&cma_targets[i], i);
+		if (err)
+			goto remove;
+	}
 	err = register_param_area();
 	if (err)
-		return err;
+		goto remove;
 	err = misc_register(&gcma_test_dev);
 	if (err)
-		return err;
-	pr_info("loaded (CONFIG_GCMA=%s)\n", IS_ENABLED(CONFIG_GCMA) ? "y" : "n");
+		goto remove;
+	pr_info("loaded (CONFIG_GCMA=%s, %u CMA areas)\n",
+		IS_ENABLED(CONFIG_GCMA) ? "y" : "n", nr_cma_targets);
 	return 0;
+remove:
+	remove_dma_devs();
+	return err;
 }
 
 static void __exit gcma_test_exit(void)
 {
 	misc_deregister(&gcma_test_dev);
+	remove_dma_devs();
 	pr_info("unloaded\n");
 }
 

@@ -1,25 +1,32 @@
 /**
  * The benchmark, inside the guest: `node guest.js OPTIONS_JSON DISK`.
- * Needs gcma_test.ko loaded and a CMA reservation of twice the area
- * (cma=, see cmaParameter()). Prints progress; writes bench.json to the
- * results directory ($GCMA_RESULTS) or the current one.
+ * Needs gcma_test.ko loaded, a CMA reservation of twice the area and a
+ * guaranteed CMA area as large as the area (cma= and gcma=, see
+ * cmaParameters()). Prints progress; writes bench.json to the results
+ * directory ($GCMA_RESULTS) or the current one.
+ *
+ * The guaranteed area is held allocated (it neither caches nor lends its
+ * pages) except while it is measured, so phases 2 and 4 compare the same
+ * memory as plain CMA and as GCMA, as before it existed.
  *
  * 1. data files on an ext4 scratch disk, larger than memory;
  * 2. file-read throughput with the whole reservation as plain CMA;
  * 3. half of it carved out as the GCMA area; the floor: allocation latency
- *    with the area holding no cached data;
+ *    with the GCMA area and the guaranteed area holding no cached data;
  * 4. file-read throughput again, with the GCMA area caching;
  * 5. under pressure (readers, anonymous churn, writeback, direct I/O),
- *    allocations of every size from GCMA and CMA, interleaved.
+ *    allocations of every size from the GCMA area (gcma_alloc_range()),
+ *    the guaranteed and the plain CMA area (both cma_alloc(): the same
+ *    caller's path, only the backing differs), interleaved.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
-import { Device, type Area } from '../device';
+import { Device, type Allocation, type Area } from '../device';
 import { GcmaError } from '../errors';
 import { cleancacheStats, type CleancacheStats } from '../stats';
-import { checkOptions, type BenchOptions } from './options';
+import { checkOptions, GUARANTEED_AREA, type BenchOptions } from './options';
 import type { Allocator, BenchReport, Phase, SizeResult, Throughput } from './report';
 import { summarize } from './stats';
 import { startLoad } from './workers';
@@ -83,7 +90,7 @@ function emptyResult(allocator: Allocator, phase: Phase, pages: number): SizeRes
 /** One allocation and its free; failures are counted by code, not thrown. */
 function measure(area: Area, r: SizeResult): void {
   r.attempts++;
-  if (area.target === 'gcma') r.cachedBefore.push(area.stats().cached);
+  if (area.backing !== 'cma') r.cachedBefore.push(area.stats().cached);
   const start = process.hrtime.bigint();
   let a;
   try {
@@ -121,6 +128,15 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   using dev = Device.open();
   if (!dev.hasCma) throw new Error('no default CMA area: boot with cma=');
   const areaPages = (o.areaMiB * MiB) / dev.pageSize;
+  const guaranteed = dev.cmaArea(GUARANTEED_AREA);
+  if (guaranteed.backing !== 'cma+gcma' || guaranteed.pages !== areaPages) {
+    throw new Error(`CMA area ${GUARANTEED_AREA} is ${guaranteed.backing}, ${guaranteed.pages} pages: boot with gcma=${GUARANTEED_AREA}:${o.areaMiB}M`);
+  }
+  let held: Allocation | undefined = guaranteed.alloc(guaranteed.pages);
+  const releaseGuaranteed = (): void => {
+    held?.free();
+    held = undefined;
+  };
 
   log(`phase 1/5: ${o.dataMiB} MiB of data files on ${disk}`);
   const files = makeDataFiles(disk, o.dataMiB);
@@ -132,33 +148,46 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   const gcma = dev.register(`bench-${process.pid}`, areaPages, { fromCma: true });
   const cma = dev.cmaArea();
   const results: SizeResult[] = [];
+  releaseGuaranteed();
   for (const pages of o.sizes) {
     const r = emptyResult('gcma', 'floor', pages);
-    for (let i = 0; i < o.floorReps; i++) measure(gcma, r);
-    results.push(finish(r));
+    const rg = emptyResult('cma+gcma', 'floor', pages);
+    for (let i = 0; i < o.floorReps; i++) {
+      measure(gcma, r);
+      measure(guaranteed, rg);
+    }
+    results.push(finish(r), finish(rg));
   }
+  held = guaranteed.alloc(guaranteed.pages);
   const floorCached = Math.max(0, ...results.flatMap((r) => r.cachedBefore));
-  log(`floor: ${o.sizes.length} sizes x ${o.floorReps}, at most ${floorCached} cached pages in the area`);
+  log(`floor: ${o.sizes.length} sizes x ${o.floorReps}, at most ${floorCached} cached pages in the areas`);
 
   log(`phase 4/5: file reads for ${o.durationS} s, with the GCMA area`);
   const asGcma = throughput('gcma', files, o.durationS);
 
   log('phase 5/5: allocations under pressure');
+  releaseGuaranteed();
   const load = startLoad({ files, dir: MOUNT, readers: 2, churnMiB: Math.round(o.memoryMiB / 4) });
   const before = counters();
   try {
-    await waitFor('GCMA area half full of cached data', () => gcma.stats().cached >= areaPages / 2, 4 * o.durationS);
-    log(`pressure: area ${gcma.stats().cached}/${areaPages} pages cached, CmaFree ${cmaFreeKiB()} KiB`);
+    await waitFor(
+      'GCMA area and guaranteed area half full of cached data',
+      () => gcma.stats().cached >= areaPages / 2 && guaranteed.stats().cached >= areaPages / 2,
+      4 * o.durationS,
+    );
+    log(`pressure: GCMA area ${gcma.stats().cached}/${areaPages} pages cached, guaranteed area ${guaranteed.stats().cached}/${areaPages}, CmaFree ${cmaFreeKiB()} KiB`);
     for (const pages of o.sizes) {
       const g = emptyResult('gcma', 'pressure', pages);
+      const cg = emptyResult('cma+gcma', 'pressure', pages);
       const c = emptyResult('cma', 'pressure', pages);
       for (let i = 0; i < o.reps; i++) {
         measure(gcma, g);
+        measure(guaranteed, cg);
         measure(cma, c);
       }
-      results.push(finish(g), finish(c));
+      results.push(finish(g), finish(cg), finish(c));
       const p50 = (r: SizeResult): string => (r.kernelNs.length ? `${(summarize(r.kernelNs)!.p50 / 1000).toFixed(1)} us` : '-');
-      log(`${pages} pages: GCMA ${g.successes}/${g.attempts} p50 ${p50(g)}, CMA ${c.successes}/${c.attempts} p50 ${p50(c)}`);
+      log(`${pages} pages: GCMA ${g.successes}/${g.attempts} p50 ${p50(g)}, guaranteed CMA ${cg.successes}/${cg.attempts} p50 ${p50(cg)}, CMA ${c.successes}/${c.attempts} p50 ${p50(c)}`);
     }
   } finally {
     await load.stop();
@@ -176,6 +205,7 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
     areas: {
       gcma: { name: gcma.name, range: gcma.range.format(), pages: gcma.pages },
       cma: { name: cma.name, range: cma.range.format(), pages: cma.pages - gcma.pages },
+      'cma+gcma': { name: guaranteed.name, range: guaranteed.range.format(), pages: guaranteed.pages },
     },
     results,
     throughput: [asCma, asGcma],

@@ -1,6 +1,7 @@
 /**
  * `gcma bench` on the host: boot the patched kernel with a CMA reservation
- * of twice the area and a scratch disk, run the guest side, then print the
+ * of twice the area, a guaranteed CMA area as large as the area, and a
+ * scratch disk, run the guest side, then print the
  * table and write the report (bench.json, cdf.svg) to the results directory.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { buildKernel, type KernelBuild } from '../kernel/build';
 import { projectRoot } from '../paths';
 import { runInVm, sparseDisk } from '../vm/runner';
-import { checkOptions, cmaParameter, type BenchOptions } from './options';
+import { checkOptions, cmaParameters, type BenchOptions } from './options';
 import { formatReport, renderCdfSvg, type BenchReport } from './report';
 
 export interface BenchRun {
@@ -35,7 +36,7 @@ export async function runBenchInVm(o: BenchOptions, opts: BenchVmOptions = {}): 
   const resultsDir = opts.resultsDir ?? join(root, 'results', 'bench', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(resultsDir, { recursive: true });
   const disk = sparseDisk(join(resultsDir, 'scratch.img'), (o.dataMiB + 512) * 1024 * 1024);
-  log(`[bench] guest: ${o.memoryMiB} MiB, ${cmaParameter(o)}; results in ${resultsDir}`);
+  log(`[bench] guest: ${o.memoryMiB} MiB, ${cmaParameters(o).join(' ')}; results in ${resultsDir}`);
   try {
     const r = await runInVm({
       bzImage: kernel.bzImage,
@@ -43,7 +44,7 @@ export async function runBenchInVm(o: BenchOptions, opts: BenchVmOptions = {}): 
       cwd: root,
       modules: [module],
       memoryMiB: o.memoryMiB,
-      cmdline: [cmaParameter(o)],
+      cmdline: cmaParameters(o),
       disks: [disk],
       resultsDir,
       timeoutMs: 3 * 3600 * 1000,

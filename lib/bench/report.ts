@@ -1,14 +1,21 @@
 /**
  * The benchmark's report: what the guest measured (JSON), the terminal
  * table, and a latency CDF per request size as SVG, GCMA against CMA,
- * like the GCMA paper's figure.
+ * like the GCMA paper's figure, with the guaranteed CMA area (cma_alloc()
+ * on GCMA's pages) next to the plain one.
  */
 import type { CleancacheStats } from '../stats';
 import type { BenchOptions } from './options';
 import type { Summary } from './stats';
 import { table } from '../util/table';
 
-export type Allocator = 'gcma' | 'cma';
+/**
+ * gcma: gcma_alloc_range() on the GCMA area; cma: cma_alloc() on the plain
+ * CMA area; cma+gcma: cma_alloc() on the guaranteed CMA area.
+ */
+export type Allocator = 'gcma' | 'cma' | 'cma+gcma';
+/** In the order tables and pictures show them. */
+export const ALLOCATORS: readonly Allocator[] = ['gcma', 'cma+gcma', 'cma'];
 export type Phase = 'floor' | 'pressure';
 
 export interface SizeResult {
@@ -25,7 +32,7 @@ export interface SizeResult {
   jsNs: number[];
   /** Time in gcma_free_range() / cma_release(), ns. */
   freeKernelNs: number[];
-  /** GCMA: pages of the area holding cached data just before each allocation. */
+  /** GCMA-backed areas: pages of the area holding cached data just before each allocation. */
   cachedBefore: number[];
   kernel: Summary | null;
   js: Summary | null;
@@ -48,7 +55,8 @@ export interface BenchReport {
   kernel: string;
   cpus: number;
   options: BenchOptions;
-  areas: Record<Allocator, { name: string; range: string; pages: number }>;
+  /** The guaranteed area is missing from reports of before it was measured. */
+  areas: Record<'gcma' | 'cma', { name: string; range: string; pages: number }> & { 'cma+gcma'?: { name: string; range: string; pages: number } };
   results: SizeResult[];
   throughput: Throughput[];
   /** Cleancache counters over the pressure phase. */
@@ -80,7 +88,7 @@ export function formatReport(r: BenchReport): string {
   const rows: string[][] = [head];
   for (const phase of ['pressure', 'floor'] as const) {
     for (const pages of r.options.sizes) {
-      for (const a of ['gcma', 'cma'] as const) {
+      for (const a of ALLOCATORS) {
         const x = result(r, a, phase, pages);
         if (!x) continue;
         rows.push([
@@ -99,16 +107,19 @@ export function formatReport(r: BenchReport): string {
       }
     }
   }
-  const ratios: string[][] = [['pages', 'CMA/GCMA mean', 'CMA/GCMA p99', 'GCMA/empty p50', 'us/page GCMA', 'RFC CMA/GCMA']];
+  const ratios: string[][] = [['pages', 'CMA/GCMA mean', 'CMA/GCMA p99', 'CMA/guaranteed mean', 'CMA/guaranteed p99', 'GCMA/empty p50', 'us/page GCMA', 'RFC CMA/GCMA']];
   for (const pages of r.options.sizes) {
     const g = result(r, 'gcma', 'pressure', pages);
     const c = result(r, 'cma', 'pressure', pages);
+    const cg = result(r, 'cma+gcma', 'pressure', pages);
     const f = result(r, 'gcma', 'floor', pages);
     const anchor = RFC_ANCHOR.find((a) => a.pages === pages);
     ratios.push([
       String(pages),
       ratio(c?.kernel?.mean, g?.kernel?.mean),
       ratio(c?.kernel?.p99, g?.kernel?.p99),
+      ratio(c?.kernel?.mean, cg?.kernel?.mean),
+      ratio(c?.kernel?.p99, cg?.kernel?.p99),
       ratio(g?.kernel?.p50, f?.kernel?.p50),
       g?.kernel ? (g.kernel.p50 / 1000 / pages).toFixed(3) : '-',
       anchor ? (anchor.cmaUs / anchor.gcmaUs).toFixed(1) : '',
@@ -116,7 +127,9 @@ export function formatReport(r: BenchReport): string {
   }
   const tp = r.throughput.map((t) => `${t.config === 'gcma' ? 'with the GCMA area' : 'as plain CMA     '}: ${t.mibPerS.toFixed(1)} MiB/s (restored ${t.cleancache.restored} pages)`);
   return [
-    `kernel ${r.kernel}, ${r.cpus} CPUs; GCMA area ${r.areas.gcma.pages} pages (${r.areas.gcma.range}), CMA area ${r.areas.cma.pages} pages`,
+    `kernel ${r.kernel}, ${r.cpus} CPUs; GCMA area ${r.areas.gcma.pages} pages (${r.areas.gcma.range}), CMA area ${r.areas.cma.pages} pages` +
+      (r.areas['cma+gcma'] ? `, guaranteed CMA area ${r.areas['cma+gcma'].pages} pages (${r.areas['cma+gcma'].range})` : ''),
+    'gcma: gcma_alloc_range() on the GCMA area; cma: cma_alloc() on the plain CMA area; cma+gcma: cma_alloc() on the guaranteed CMA area',
     '',
     'allocation latency, kernel side (us), under pressure and with an empty area:',
     pad(rows),
@@ -132,7 +145,7 @@ export function formatReport(r: BenchReport): string {
   ].join('\n');
 }
 
-const COLORS: Record<Allocator, string> = { gcma: '#1b7837', cma: '#b2182b' };
+const COLORS: Record<Allocator, string> = { gcma: '#1b7837', 'cma+gcma': '#2166ac', cma: '#b2182b' };
 
 /** One panel per size: the CDF of kernel-side latency, log-scale x, GCMA and CMA under pressure. */
 export function renderCdfSvg(r: BenchReport): string {
@@ -140,7 +153,7 @@ export function renderCdfSvg(r: BenchReport): string {
   const h = 220;
   const m = { l: 48, r: 12, t: 28, b: 36 };
   const panels = r.options.sizes.map((pages, i) => {
-    const series = (['gcma', 'cma'] as const).map((a) => ({ a, ns: [...(result(r, a, 'pressure', pages)?.kernelNs ?? [])].sort((x, y) => x - y) }));
+    const series = ALLOCATORS.map((a) => ({ a, ns: [...(result(r, a, 'pressure', pages)?.kernelNs ?? [])].sort((x, y) => x - y) }));
     const all = series.flatMap((s) => s.ns);
     const lo = Math.log10(Math.max(1, Math.min(...all, 1e9)));
     const hi = Math.log10(Math.max(...all, 10));
@@ -165,8 +178,7 @@ export function renderCdfSvg(r: BenchReport): string {
   const rowsN = Math.ceil(r.options.sizes.length / 3);
   const width = 3 * w;
   const height = rowsN * h + 30;
-  const legend = (['gcma', 'cma'] as const)
-    .map((a, i) => `<line x1="${20 + i * 120}" x2="${40 + i * 120}" y1="${rowsN * h + 15}" y2="${rowsN * h + 15}" stroke="${COLORS[a]}" stroke-width="3"/><text x="${46 + i * 120}" y="${rowsN * h + 19}" font-size="12">${a.toUpperCase()}</text>`)
+  const legend = ALLOCATORS.map((a, i) => `<line x1="${20 + i * 120}" x2="${40 + i * 120}" y1="${rowsN * h + 15}" y2="${rowsN * h + 15}" stroke="${COLORS[a]}" stroke-width="3"/><text x="${46 + i * 120}" y="${rowsN * h + 19}" font-size="12">${a.toUpperCase()}</text>`)
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/>${panels.join('')}${legend}<text x="${width - 10}" y="${rowsN * h + 19}" font-size="11" text-anchor="end">CDF of kernel-side allocation latency under pressure (${r.kernel}, TCG)</text></svg>\n`;
 }

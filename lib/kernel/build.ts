@@ -257,14 +257,17 @@ export async function makeKernel(sourceDir: string, buildDir: string, jobs: numb
   return warnings;
 }
 
-/** tinyconfig, the fragments merged on top, olddefconfig: the resolved .config in buildDir. */
-export async function configure(sourceDir: string, buildDir: string, fragments: readonly string[], logFile: string): Promise<void> {
-  await exec('make', makeArgs(sourceDir, buildDir, 'tinyconfig'), { logFile });
+/**
+ * tinyconfig, the fragments merged on top, olddefconfig: the resolved
+ * .config in buildDir. `make` gets `makeVars` too (ARCH=, LLVM=).
+ */
+export async function configure(sourceDir: string, buildDir: string, fragments: readonly string[], logFile: string, makeVars: readonly string[] = []): Promise<void> {
+  await exec('make', makeArgs(sourceDir, buildDir, ...makeVars, 'tinyconfig'), { logFile });
   await exec(join(sourceDir, 'scripts', 'kconfig', 'merge_config.sh'), ['-m', '-O', buildDir, join(buildDir, '.config'), ...fragments], {
     logFile,
     cwd: sourceDir,
   });
-  await exec('make', makeArgs(sourceDir, buildDir, 'olddefconfig'), { logFile });
+  await exec('make', makeArgs(sourceDir, buildDir, ...makeVars, 'olddefconfig'), { logFile });
 }
 
 /** Where buildKernel() records which series the source tree holds. */

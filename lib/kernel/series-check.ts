@@ -13,6 +13,8 @@
  * prefix only rebuilds what the later patches touch, not the whole kernel.
  * The tree goes back to the whole series afterwards with the mtimes it had
  * (lib/kernel/mtimes.ts), so the flavours' builds stay up to date.
+ * Last, the objects the series touches are compiled for arm64, where the
+ * device-tree code is (lib/kernel/arm64-check.ts).
  */
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -34,6 +36,7 @@ import {
   seriesStampPath,
   Steps,
 } from './build';
+import { arm64Key, checkArm64Objects, type Arm64CheckInputs } from './arm64-check';
 import { withCacheLock } from './lock';
 import { recordMtimes } from './mtimes';
 
@@ -75,10 +78,27 @@ async function check(opts: SeriesCheckOptions, log: (msg: string) => void): Prom
   const verified = new Set(existsSync(verifiedFile) ? readFileSync(verifiedFile, 'utf8').split('\n') : []);
   const fragments = fragmentNames.map((f) => join(root, 'kernel', 'config', f));
   const configTexts = readDirTexts(join(root, 'kernel', 'config'), fragmentNames);
+  // The device-tree side, for arm64 (lib/kernel/arm64-check.ts), with the default flavour's config.
+  const arm64Fragments = FLAVOURS['default']!;
+  const arm64: Arm64CheckInputs = {
+    sourceDir: kernel.sourceDir,
+    sourceVersion: kernel.sourceVersion,
+    fragments: arm64Fragments.map((f) => join(root, 'kernel', 'config', f)),
+    configTexts: readDirTexts(join(root, 'kernel', 'config'), arm64Fragments),
+    patchTexts: texts,
+    jobs,
+    logFile,
+  };
+  const arm64Checked = async (): Promise<void> => {
+    if (verified.has(arm64Key(arm64))) return;
+    await checkArm64Objects(arm64, log);
+    appendFileSync(verifiedFile, `${arm64Key(arm64)}\n`);
+  };
   // Whole series unchanged since it last passed: no need to apply it.
   const seriesKey = `series:${inputsKey([kernel.sourceVersion, ...configTexts, ...texts])}`;
   if (verified.has(seriesKey)) {
     log(`[series] all ${patches.length} prefixes of the series built before`);
+    await arm64Checked();
     return { built: [], cached: [...patches] };
   }
 
@@ -94,6 +114,7 @@ async function check(opts: SeriesCheckOptions, log: (msg: string) => void): Prom
   const todo = patches.flatMap((_name, i) => (verified.has(keys[i]!) ? [] : [i]));
   for (const [i, name] of patches.entries()) if (!todo.includes(i)) result.cached.push(name);
   if (todo.length === 0) {
+    await arm64Checked();
     appendFileSync(verifiedFile, `${seriesKey}\n`);
     return result;
   }
@@ -134,6 +155,7 @@ async function check(opts: SeriesCheckOptions, log: (msg: string) => void): Prom
     writeFileSync(stamp, stampText);
     log(`[series] source tree back at the whole series (${n} files with their old mtimes)`);
   }
+  await arm64Checked();
   appendFileSync(verifiedFile, `${seriesKey}\n`);
   return result;
 }

@@ -1,6 +1,6 @@
 /** The benchmark's pure parts: percentiles, option checks, the table and the SVG from a report. */
-import { checkOptions, cmaParameter, DEFAULT_OPTIONS, QUICK_OPTIONS } from '../../lib/bench/options';
-import { formatReport, renderCdfSvg, type BenchReport, type SizeResult } from '../../lib/bench/report';
+import { checkOptions, cmaParameters, DEFAULT_OPTIONS, QUICK_OPTIONS } from '../../lib/bench/options';
+import { formatReport, renderCdfSvg, type Allocator, type BenchReport, type SizeResult } from '../../lib/bench/report';
 import { percentile, summarize } from '../../lib/bench/stats';
 import { InvalidArgumentError } from '../../lib/errors';
 
@@ -21,7 +21,7 @@ describe('options', () => {
   it('accepts the defaults and the quick mode', () => {
     expect(checkOptions(DEFAULT_OPTIONS)).toBe(DEFAULT_OPTIONS);
     expect(checkOptions(QUICK_OPTIONS)).toBe(QUICK_OPTIONS);
-    expect(cmaParameter(DEFAULT_OPTIONS)).toBe('cma=256M');
+    expect(cmaParameters(DEFAULT_OPTIONS)).toEqual(['cma=256M', 'gcma=bench-guaranteed:128M']);
   });
 
   it.each([
@@ -35,7 +35,7 @@ describe('options', () => {
   });
 });
 
-function sizeResult(allocator: 'gcma' | 'cma', phase: 'floor' | 'pressure', pages: number, kernelNs: number[]): SizeResult {
+function sizeResult(allocator: Allocator, phase: 'floor' | 'pressure', pages: number, kernelNs: number[]): SizeResult {
   return {
     allocator,
     phase,
@@ -61,11 +61,16 @@ const report: BenchReport = {
   kernel: '6.12.117-gcma',
   cpus: 2,
   options: { ...QUICK_OPTIONS, sizes: [1, 64] },
-  areas: { gcma: { name: 'bench', range: '0x0-0xfff', pages: 4096 }, cma: { name: 'reserved', range: '0x1000-0x2fff', pages: 4096 } },
+  areas: {
+    gcma: { name: 'bench', range: '0x0-0xfff', pages: 4096 },
+    cma: { name: 'reserved', range: '0x1000-0x2fff', pages: 4096 },
+    'cma+gcma': { name: 'bench-guaranteed', range: '0x3000-0x3fff', pages: 4096 },
+  },
   results: [
     sizeResult('gcma', 'floor', 1, [1000, 2000]),
     sizeResult('gcma', 'pressure', 1, [2000, 4000]),
     sizeResult('cma', 'pressure', 1, [200_000, 400_000]),
+    sizeResult('cma+gcma', 'pressure', 1, [20_000, 40_000]),
     sizeResult('gcma', 'pressure', 64, [10_000]),
     sizeResult('cma', 'pressure', 64, []),
   ],
@@ -82,8 +87,12 @@ it('tabulates latencies, ratios next to the RFC anchor, and throughput', () => {
   expect(t).toMatch(/^1\s+gcma\s+2\/3\s+2\.0\s+2\.0\s+4\.0\s+4\.0\s+4\.0\s+3\.0\s+3\.0\s+2\.0$/m);
   expect(t).toMatch(/^1\s+cma\s+2\/3\s+200\s+200\s+400\s+400\s+400\s+300\s+201\s+200$/m);
   expect(t).toMatch(/^64\s+cma\s+0\/1(\s+-){8}$/m);
-  // CMA/GCMA mean 300/3 = 100, p99 400/4 = 100, GCMA/empty p50 2/1 = 2, 2 us per page, RFC 684/26 = 26.3
-  expect(t).toMatch(/^1\s+100\.0\s+100\.0\s+2\.0\s+2\.000\s+26\.3$/m);
+  expect(t).toMatch(/^1\s+cma\+gcma\s+2\/3\s+20\s+20\s+40\s+40\s+40\s+30\s+21\s+20$/m);
+  // CMA/GCMA mean 300/3 = 100, p99 400/4 = 100, CMA/guaranteed 300/30 = 10 and 400/40 = 10,
+  // GCMA/empty p50 2/1 = 2, 2 us per page, RFC 684/26 = 26.3; no guaranteed row for 64 pages
+  expect(t).toMatch(/^1\s+100\.0\s+100\.0\s+10\.0\s+10\.0\s+2\.0\s+2\.000\s+26\.3$/m);
+  expect(t).toMatch(/^64\s+-\s+-\s+-\s+-\s+-\s+0\.156\s*$/m);
+  expect(t).toContain('guaranteed CMA area 4096 pages (0x3000-0x3fff)');
   expect(t).toContain('with the GCMA area: 120.0 MiB/s (restored 10 pages)');
   expect(t).toContain('hit rate 75.0%');
 });
@@ -92,6 +101,6 @@ it('draws one CDF panel per size, a line per allocator with data', () => {
   const svg = renderCdfSvg(report);
   expect(svg).toMatch(/^<svg /);
   expect(svg.match(/<g transform/g)).toHaveLength(2);
-  expect(svg.match(/<polyline /g)).toHaveLength(3); // 64-page CMA had no success
+  expect(svg.match(/<polyline /g)).toHaveLength(4); // 64-page CMA had no success, no guaranteed row
   expect(svg).not.toContain('NaN');
 });

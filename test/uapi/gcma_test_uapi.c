@@ -2,7 +2,8 @@
 /*
  * gcma_test_uapi: the uapi of /dev/gcma_test, command by command and error
  * by error, straight through ioctl(2). Runs as root in the test VM with
- * gcma_test.ko loaded and a default CMA area (cma=); prints TAP.
+ * gcma_test.ko loaded, a plain default CMA area (cma=64M) and a guaranteed
+ * one (gcma=NAME:SIZE); prints TAP.
  *
  *   gcma_test_uapi [--list]            every command and error row
  *   gcma_test_uapi [--list] area-limit registers areas until the limit; run it
@@ -127,6 +128,48 @@ static uint64_t alloc_any(int fd, uint64_t count, uint32_t flags)
 	return ioctl(fd, GCMA_TEST_IOC_ALLOC, &r) ? UINT64_MAX : r.start_pfn;
 }
 
+/* CMA areas, in the kernel's order */
+static unsigned int nr_cma_areas(int fd)
+{
+	struct gcma_test_area_info ai = { .target = GCMA_TEST_TARGET_CMA };
+
+	while (!ioctl(fd, GCMA_TEST_IOC_AREA_INFO, &ai))
+		ai.index++;
+	CHECK(errno == ENOENT, "CMA area %u: %s", ai.index, strerror(errno));
+	return ai.index;
+}
+
+/* The index of the first CMA area with all of @flags; -1 if none. */
+static int cma_area_with(int fd, uint64_t flags)
+{
+	unsigned int i, n = nr_cma_areas(fd);
+
+	for (i = 0; i < n; i++)
+		if ((info_of(fd, GCMA_TEST_TARGET_CMA, i).flags & flags) == flags)
+			return i;
+	return -1;
+}
+
+static unsigned int default_cma(int fd)
+{
+	int i = cma_area_with(fd, GCMA_TEST_AREA_DEFAULT);
+
+	CHECK(i >= 0, "no CMA area is flagged default");
+	return i < 0 ? 0 : i;
+}
+
+/* The GCMA area starting at @base_pfn: its info, index -1U if none. */
+static struct gcma_test_area_info gcma_area_at(int fd, uint64_t base_pfn)
+{
+	struct gcma_test_area_info ai = { .target = GCMA_TEST_TARGET_GCMA };
+
+	while (!ioctl(fd, GCMA_TEST_IOC_AREA_INFO, &ai) && ai.base_pfn != base_pfn)
+		ai.index++;
+	if (ai.base_pfn != base_pfn)
+		ai.index = -1U;
+	return ai;
+}
+
 static int free_at(int fd, uint32_t target, uint64_t start_pfn, uint64_t count)
 {
 	struct gcma_test_range r = range(target, 0, 0, start_pfn, count);
@@ -162,7 +205,8 @@ static void test_version(void)
 
 	CHECK_OK(ioctl(fd, GCMA_TEST_IOC_VERSION, &v));
 	CHECK_EQ(v.abi_version, GCMA_TEST_ABI_VERSION);
-	CHECK_EQ(v.features, GCMA_TEST_FEATURE_GCMA | GCMA_TEST_FEATURE_CMA);
+	CHECK_EQ(v.features, GCMA_TEST_FEATURE_GCMA | GCMA_TEST_FEATURE_CMA |
+		 GCMA_TEST_FEATURE_CMA_AREAS);
 	CHECK_EQ(v.page_size, (uint64_t)sysconf(_SC_PAGESIZE));
 	CHECK_EQ(v.max_areas, GCMA_TEST_MAX_AREAS);
 	v.reserved[2] = 1;
@@ -276,7 +320,8 @@ static void test_register_errors(void)
 static void test_register_from_cma(void)
 {
 	int fd = open_dev();
-	struct gcma_test_area_info cma = info_of(fd, GCMA_TEST_TARGET_CMA, 0), ai;
+	unsigned int dflt = default_cma(fd);
+	struct gcma_test_area_info cma = info_of(fd, GCMA_TEST_TARGET_CMA, dflt), ai;
 	struct gcma_test_register r = { .count = 256, .flags = GCMA_TEST_REGISTER_FROM_CMA };
 	struct gcma_test_range cr;
 
@@ -292,16 +337,18 @@ static void test_register_from_cma(void)
 	CHECK_OK(ioctl(fd, GCMA_TEST_IOC_ALLOC, &cr));
 	/* GCMA pages inside the CMA area are owned from GCMA, not from CMA */
 	CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_GCMA, r.index).owned, 16);
-	CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, 0).owned, 0);
+	CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, dflt).owned, 0);
 	CHECK_OK(free_at(fd, GCMA_TEST_TARGET_GCMA, r.base_pfn + 16, 16));
+	/* Carved out of a plain area, it backs no CMA area */
+	CHECK_EQ(ai.flags, 0);
 
 	/* Those pages are GCMA's now: CMA cannot give out the whole area */
-	cr = range(GCMA_TEST_TARGET_CMA, 0, GCMA_TEST_ALLOC_ANYWHERE, 0, cma.count);
+	cr = range(GCMA_TEST_TARGET_CMA, dflt, GCMA_TEST_ALLOC_ANYWHERE, 0, cma.count);
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &cr), ENOMEM);
 	snprintf(r.name, sizeof(r.name), "uapi-cmax-%d", (int)getpid());
 	r.count = cma.count;
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_REGISTER, &r), ENOMEM);
-	CHECK_EQ(allocated(fd, GCMA_TEST_TARGET_CMA, 0), cma.allocated);
+	CHECK_EQ(allocated(fd, GCMA_TEST_TARGET_CMA, dflt), cma.allocated);
 	close(fd);
 }
 
@@ -311,13 +358,17 @@ static void test_area_info(void)
 	struct gcma_test_area_info ai = { .target = GCMA_TEST_TARGET_CMA };
 	long page = sysconf(_SC_PAGESIZE);
 
+	ai.index = default_cma(fd);
 	CHECK_OK(ioctl(fd, GCMA_TEST_IOC_AREA_INFO, &ai));
 	CHECK(!strcmp(ai.name, "reserved"), "default CMA area is %s", ai.name);
 	CHECK_EQ(ai.count, (64ULL << 20) / page);	/* cma=64M */
 	CHECK(ai.base_pfn != 0, "CMA base PFN 0");
 	CHECK_EQ(ai.cached, 0);
+	CHECK_EQ(ai.flags, GCMA_TEST_AREA_DEFAULT);
+	/* This run's area was registered at run time: it backs nothing */
+	CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_GCMA, area).flags, 0);
 
-	ai.index = 1;
+	ai.index = nr_cma_areas(fd);
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_AREA_INFO, &ai), ENOENT);
 	ai.target = GCMA_TEST_TARGET_GCMA;
 	ai.index = GCMA_TEST_MAX_AREAS;
@@ -326,8 +377,14 @@ static void test_area_info(void)
 	ai.index = 0;
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_AREA_INFO, &ai), EINVAL);
 	ai.target = GCMA_TEST_TARGET_GCMA;
-	ai.reserved[0] = 1;
+	ai.reserved = 1;
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_AREA_INFO, &ai), EINVAL);
+	/* flags is (out): what the caller left there is not read */
+	ai.reserved = 0;
+	ai.index = area;
+	ai.flags = ~0ULL;
+	CHECK_OK(ioctl(fd, GCMA_TEST_IOC_AREA_INFO, &ai));
+	CHECK_EQ(ai.flags, 0);
 	close(fd);
 }
 
@@ -356,7 +413,7 @@ static void test_alloc_explicit(void)
 	CHECK_ERR(alloc_at(fd, GCMA_TEST_PFN_MAX, 2, 0), EINVAL);
 	CHECK_ERR(alloc_at(fd, GCMA_TEST_PFN_MAX + 1, 1, 0), EINVAL);
 	CHECK_ERR(alloc_at(fd, UINT64_MAX, 2, 0), EINVAL);
-	CHECK_ERR(alloc_at(fd, base + 16, 1, 0x4), EINVAL);
+	CHECK_ERR(alloc_at(fd, base + 16, 1, 0x8), EINVAL);
 
 	r = range(GCMA_TEST_TARGET_GCMA, area, 0, base + 16, 1);
 	r.reserved0 = 1;
@@ -470,41 +527,153 @@ static void test_free(void)
 static void test_cma(void)
 {
 	int fd = open_dev();
-	struct gcma_test_area_info before = info_of(fd, GCMA_TEST_TARGET_CMA, 0), ai;
-	struct gcma_test_range r = range(GCMA_TEST_TARGET_CMA, 0, GCMA_TEST_ALLOC_ANYWHERE, 0, 64);
+	unsigned int dflt = default_cma(fd), n = nr_cma_areas(fd);
+	struct gcma_test_area_info before = info_of(fd, GCMA_TEST_TARGET_CMA, dflt), ai;
+	struct gcma_test_range r = range(GCMA_TEST_TARGET_CMA, dflt, GCMA_TEST_ALLOC_ANYWHERE, 0, 64);
 
 	CHECK_OK(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r));
 	CHECK(r.start_pfn >= before.base_pfn &&
 	      r.start_pfn + 64 <= before.base_pfn + before.count,
 	      "CMA range %#llx outside the area", (unsigned long long)r.start_pfn);
 	CHECK(r.kernel_ns > 0, "kernel_ns 0");
-	ai = info_of(fd, GCMA_TEST_TARGET_CMA, 0);
+	ai = info_of(fd, GCMA_TEST_TARGET_CMA, dflt);
 	CHECK_EQ(ai.allocated, before.allocated + 64);
 	CHECK_EQ(ai.owned, 64);
 	CHECK_EQ(ai.allocations, before.allocations + 1);
 
 	/* GCMA-only placements */
-	r = range(GCMA_TEST_TARGET_CMA, 0, 0, before.base_pfn, 1);
+	r = range(GCMA_TEST_TARGET_CMA, dflt, 0, before.base_pfn, 1);
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), EOPNOTSUPP);
-	r = range(GCMA_TEST_TARGET_CMA, 0, GCMA_TEST_ALLOC_ANYWHERE | GCMA_TEST_ALLOC_COMPOUND, 0, 16);
+	r = range(GCMA_TEST_TARGET_CMA, dflt, GCMA_TEST_ALLOC_ANYWHERE | GCMA_TEST_ALLOC_COMPOUND, 0, 16);
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), EOPNOTSUPP);
-	r = range(GCMA_TEST_TARGET_CMA, 1, GCMA_TEST_ALLOC_ANYWHERE, 0, 1);
+	r = range(GCMA_TEST_TARGET_CMA, n, GCMA_TEST_ALLOC_ANYWHERE, 0, 1);
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), ENOENT);
-	r = range(GCMA_TEST_TARGET_CMA, 0, GCMA_TEST_ALLOC_ANYWHERE, 0, before.count + 1);
+	r = range(GCMA_TEST_TARGET_CMA, dflt, GCMA_TEST_ALLOC_ANYWHERE, 0, before.count + 1);
 	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), ENOMEM);
-	CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, 0).failures, before.failures + 1);
+	CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, dflt).failures, before.failures + 1);
 
-	r = range(GCMA_TEST_TARGET_CMA, 0, GCMA_TEST_ALLOC_ANYWHERE, 0, 64);
+	r = range(GCMA_TEST_TARGET_CMA, dflt, GCMA_TEST_ALLOC_ANYWHERE, 0, 64);
 	CHECK_OK(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r));
 	CHECK_OK(free_at(fd, GCMA_TEST_TARGET_CMA, r.start_pfn + 16, 16));
 	CHECK_ERR(free_at(fd, GCMA_TEST_TARGET_GCMA, r.start_pfn, 16), ENOENT);
 	CHECK_OK(free_at(fd, GCMA_TEST_TARGET_CMA, r.start_pfn, 16));
 	CHECK_OK(free_at(fd, GCMA_TEST_TARGET_CMA, r.start_pfn + 32, 32));
-	CHECK_EQ(allocated(fd, GCMA_TEST_TARGET_CMA, 0), before.allocated + 64);
+	CHECK_EQ(allocated(fd, GCMA_TEST_TARGET_CMA, dflt), before.allocated + 64);
 	/* The first one is freed by close() */
 	close(fd);
 	fd = open_dev();
-	CHECK_EQ(allocated(fd, GCMA_TEST_TARGET_CMA, 0), before.allocated);
+	CHECK_EQ(allocated(fd, GCMA_TEST_TARGET_CMA, dflt), before.allocated);
+	close(fd);
+}
+
+/*
+ * Every CMA area: exactly one default; each guaranteed one is backed by the
+ * GCMA area of its name and base, which cma_alloc() allocates from and the
+ * GCMA target may not; a plain one has no GCMA area.
+ */
+static void test_cma_areas(void)
+{
+	int fd = open_dev();
+	unsigned int i, n = nr_cma_areas(fd), defaults = 0, guaranteed = 0;
+	struct gcma_test_area_info ai, g;
+	struct gcma_test_range r;
+
+	for (i = 0; i < n; i++) {
+		ai = info_of(fd, GCMA_TEST_TARGET_CMA, i);
+		CHECK_EQ(ai.flags & ~(uint64_t)(GCMA_TEST_AREA_DEFAULT | GCMA_TEST_AREA_GUARANTEED), 0);
+		defaults += !!(ai.flags & GCMA_TEST_AREA_DEFAULT);
+		g = gcma_area_at(fd, ai.base_pfn);
+		if (!(ai.flags & GCMA_TEST_AREA_GUARANTEED)) {
+			/* An area carved out of it may start at its base */
+			CHECK(g.index == -1U || !g.flags, "plain CMA area %s backed by GCMA area %s",
+			      ai.name, g.name);
+			continue;
+		}
+		guaranteed++;
+		CHECK(g.index != -1U, "guaranteed CMA area %s: no GCMA area at its base", ai.name);
+		if (g.index == -1U)
+			continue;
+		CHECK(!strcmp(g.name, ai.name), "CMA area %s backed by GCMA area %s", ai.name, g.name);
+		CHECK_EQ(g.count, ai.count);
+		CHECK_EQ(g.flags, GCMA_TEST_AREA_GUARANTEED);
+		CHECK_EQ(ai.cached, g.cached);
+
+		/* Its CMA bitmap owns it: not through the GCMA target */
+		r = range(GCMA_TEST_TARGET_GCMA, g.index, GCMA_TEST_ALLOC_ANYWHERE, 0, 1);
+		CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), EOPNOTSUPP);
+		r = range(GCMA_TEST_TARGET_GCMA, g.index, 0, g.base_pfn, 1);
+		CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), EOPNOTSUPP);
+		CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_GCMA, g.index).allocations, g.allocations);
+
+		/* cma_alloc() takes the range from GCMA, cma_release() gives it back */
+		r = range(GCMA_TEST_TARGET_CMA, i, GCMA_TEST_ALLOC_ANYWHERE, 0, 24);
+		CHECK_OK(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r));
+		CHECK(r.start_pfn >= ai.base_pfn && r.start_pfn + 24 <= ai.base_pfn + ai.count,
+		      "range %#llx outside %s", (unsigned long long)r.start_pfn, ai.name);
+		CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_GCMA, g.index).allocated, g.allocated + 24);
+		CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, i).allocated, ai.allocated + 24);
+		CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, i).owned, 24);
+		CHECK_OK(free_at(fd, GCMA_TEST_TARGET_CMA, r.start_pfn + 8, 16));
+		CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_GCMA, g.index).allocated, g.allocated + 8);
+		CHECK_OK(free_at(fd, GCMA_TEST_TARGET_CMA, r.start_pfn, 8));
+		CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_GCMA, g.index).allocated, g.allocated);
+		CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, i).allocated, ai.allocated);
+	}
+	CHECK_EQ(defaults, 1);
+	CHECK(guaranteed > 0, "the boot declares no guaranteed CMA area");
+	close(fd);
+}
+
+/*
+ * dma_alloc_coherent() on the module's device of each CMA area: the range
+ * comes from the area (from GCMA for a guaranteed one), aligned to its
+ * size rounded up to a power of two, and is freed whole.
+ */
+static void test_cma_dma(void)
+{
+	int fd = open_dev();
+	unsigned int i, n = nr_cma_areas(fd);
+	struct gcma_test_area_info ai, g;
+	struct gcma_test_range r;
+	uint64_t g_before = 0;
+
+	for (i = 0; i < n; i++) {
+		ai = info_of(fd, GCMA_TEST_TARGET_CMA, i);
+		g = gcma_area_at(fd, ai.base_pfn);
+		if (!(ai.flags & GCMA_TEST_AREA_GUARANTEED))
+			g.index = -1U;
+		if (g.index != -1U)
+			g_before = g.allocated;
+		r = range(GCMA_TEST_TARGET_CMA, i, GCMA_TEST_ALLOC_ANYWHERE | GCMA_TEST_ALLOC_DMA, 0, 3);
+		CHECK_OK(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r));
+		CHECK(r.start_pfn >= ai.base_pfn && r.start_pfn + 3 <= ai.base_pfn + ai.count,
+		      "DMA range %#llx outside %s", (unsigned long long)r.start_pfn, ai.name);
+		CHECK_EQ(r.start_pfn % 4, 0);
+		CHECK(r.kernel_ns > 0, "kernel_ns 0");
+		CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, i).allocated, ai.allocated + 3);
+		CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, i).allocations, ai.allocations + 1);
+		if (g.index != -1U)
+			CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_GCMA, g.index).allocated, g_before + 3);
+		/* Freed whole only */
+		CHECK_ERR(free_at(fd, GCMA_TEST_TARGET_CMA, r.start_pfn, 1), EINVAL);
+		CHECK_OK(free_at(fd, GCMA_TEST_TARGET_CMA, r.start_pfn, 3));
+		CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, i).allocated, ai.allocated);
+		if (g.index != -1U)
+			CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_GCMA, g.index).allocated, g_before);
+
+		r = range(GCMA_TEST_TARGET_CMA, i, GCMA_TEST_ALLOC_DMA, ai.base_pfn, 1);
+		CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), EOPNOTSUPP);
+		r = range(GCMA_TEST_TARGET_CMA, i, GCMA_TEST_ALLOC_ANYWHERE | GCMA_TEST_ALLOC_DMA |
+			  GCMA_TEST_ALLOC_COMPOUND, 0, 4);
+		CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), EOPNOTSUPP);
+	}
+	/* A GCMA area has no device */
+	r = range(GCMA_TEST_TARGET_GCMA, area, GCMA_TEST_ALLOC_ANYWHERE | GCMA_TEST_ALLOC_DMA, 0, 1);
+	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), EOPNOTSUPP);
+	r = range(GCMA_TEST_TARGET_CMA, n, GCMA_TEST_ALLOC_ANYWHERE | GCMA_TEST_ALLOC_DMA, 0, 1);
+	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), ENOENT);
+	r = range(GCMA_TEST_TARGET_CMA, 0, GCMA_TEST_ALLOC_ANYWHERE | 0x8, 0, 1);
+	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), EINVAL);
 	close(fd);
 }
 
@@ -712,9 +881,9 @@ static void test_no_cma(void)
 	struct gcma_test_range r = range(GCMA_TEST_TARGET_CMA, 0, GCMA_TEST_ALLOC_ANYWHERE, 0, 1);
 
 	CHECK_OK(ioctl(fd, GCMA_TEST_IOC_VERSION, &v));
-	CHECK_EQ(v.features, GCMA_TEST_FEATURE_GCMA);
-	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_AREA_INFO, &ai), ENODEV);
-	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), ENODEV);
+	CHECK_EQ(v.features, GCMA_TEST_FEATURE_GCMA | GCMA_TEST_FEATURE_CMA_AREAS);
+	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_AREA_INFO, &ai), ENOENT);
+	CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), ENOENT);
 	CHECK_ERR(register_area_flags(fd, "no-cma", 1, GCMA_TEST_REGISTER_FROM_CMA), ENODEV);
 	close(fd);
 }
@@ -737,6 +906,8 @@ static const struct test device_tests[] = {
 	{ "compound ranges", test_compound },
 	{ "free, and its errors", test_free },
 	{ "CMA target", test_cma },
+	{ "every CMA area, guaranteed ones through GCMA", test_cma_areas },
+	{ "dma_alloc_coherent() from each CMA area", test_cma_dma },
 	{ "ownership across open files", test_ownership },
 	{ "close frees everything", test_close_frees_everything },
 	{ "killed process: its ranges are freed", test_killed_process },
@@ -747,7 +918,7 @@ static const struct test device_tests[] = {
 
 /* Booted without cma=, in a boot of its own: it uses up GCMA's areas. */
 static const struct test limit_tests[] = {
-	{ "no default CMA area: ENODEV", test_no_cma },
+	{ "no CMA area: ENOENT, ENODEV", test_no_cma },
 	{ "area limit: ENOSPC", test_area_limit },
 	{ NULL, NULL },
 };

@@ -37,7 +37,8 @@ AT(gcma_test_area_info, cached, 64);
 AT(gcma_test_area_info, allocations, 72);
 AT(gcma_test_area_info, failures, 80);
 AT(gcma_test_area_info, owned, 88);
-AT(gcma_test_area_info, reserved, 96);
+AT(gcma_test_area_info, flags, 96);
+AT(gcma_test_area_info, reserved, 104);
 SIZE(gcma_test_area_info, 112);
 
 AT(gcma_test_range, target, 0);

@@ -57,11 +57,59 @@ async function rejected(p: Promise<unknown>): Promise<unknown> {
 
 describe('device', () => {
   it('reports the kernel: ABI, page size, GCMA and the cma=64M area', async () => {
-    expect(dev).toMatchObject({ abiVersion: 1, pageSize: 4096, maxAreas: 64, hasGcma: true, hasCma: true, path: '/dev/gcma_test' });
+    expect(dev).toMatchObject({ abiVersion: 1, pageSize: 4096, maxAreas: 64, hasGcma: true, hasCma: true, hasCmaAreas: true, path: '/dev/gcma_test' });
     const cma = dev.cmaArea();
-    expect(cma).toMatchObject({ target: 'cma', index: 0, name: 'reserved', pages: 16384 });
+    expect(cma).toMatchObject({ target: 'cma', index: 0, name: 'reserved', pages: 16384, backing: 'cma', isDefault: true });
     await using d = await Device.openAsync();
     expect(d.pageSize).toBe(4096);
+  });
+
+  it('lists every CMA area with its backing: cma=64M plain, gcma=guaranteed:32M backed by GCMA', () => {
+    const summary = (a: Area): unknown => ({ target: a.target, name: a.name, backing: a.backing, isDefault: a.isDefault, pages: a.pages });
+    expect(dev.cmaAreas().map(summary)).toEqual([
+      { target: 'cma', name: 'reserved', backing: 'cma', isDefault: true, pages: 16384 },
+      { target: 'cma', name: 'guaranteed', backing: 'cma+gcma', isDefault: false, pages: 8192 },
+    ]);
+    // The same pages, seen as the GCMA area backing it; a run-time area backs nothing.
+    const backing = dev.area('guaranteed');
+    expect(summary(backing)).toEqual({ target: 'gcma', name: 'guaranteed', backing: 'cma+gcma', isDefault: false, pages: 8192 });
+    expect(backing.range.equals(dev.cmaArea('guaranteed').range)).toBe(true);
+    expect(area.backing).toBe('gcma');
+    expect(dev.cmaArea(1).name).toBe('guaranteed');
+    expect(caught(() => dev.cmaArea('nonesuch'))).toMatchObject({ name: 'NotFoundError', code: 'ENOENT' });
+    expect(caught(() => dev.cmaArea(2))).toMatchObject({ name: 'NotFoundError', code: 'ENOENT', syscall: 'ioctl', command: 'GCMA_TEST_IOC_AREA_INFO' });
+  });
+
+  it('allocates from the guaranteed CMA area through cma_alloc() and dma_alloc_coherent(): GCMA hands the pages out', async () => {
+    const cma = dev.cmaArea('guaranteed');
+    const backing = dev.area('guaranteed');
+    const before = backing.stats();
+    using a = await cma.allocAsync(100);
+    using d = cma.alloc(5, { dma: true });
+    expect(cma.range.contains(a.range) && cma.range.contains(d.range)).toBe(true);
+    expect(d.dma).toBe(true);
+    // dma-direct aligns to the size rounded up to a power of two
+    expect(d.range.start % 8).toBe(0);
+    expect(backing.stats().allocated).toBe(before.allocated + 105);
+    expect(cma.stats()).toMatchObject({ allocated: 105, owned: 105 });
+    // Freed whole only
+    expect(caught(() => cma.freeRange(d.range.split(1)[0]!))).toMatchObject({ name: 'InvalidArgumentError', code: 'EINVAL', syscall: 'ioctl' });
+    d.free();
+    await a.freeAsync();
+    expect(backing.stats().allocated).toBe(before.allocated);
+  });
+
+  it('refuses the GCMA side of a guaranteed area (its CMA bitmap owns it) and DMA from a GCMA area', () => {
+    const backing = dev.area('guaranteed');
+    const lib = caught(() => backing.alloc(1));
+    expect(lib).toBeInstanceOf(errors.NotSupportedError);
+    expect((lib as errors.GcmaError).syscall).toBeUndefined();
+    expect(caught(() => area.alloc(1, { dma: true }))).toBeInstanceOf(errors.NotSupportedError);
+    // The kernel refuses what the library was not asked to check.
+    const c = native().constants;
+    const kernel = caught(() => dev.handle.alloc(c.TARGET_GCMA, backing.index, c.ALLOC_ANYWHERE, 0, 1));
+    expect(errors.fromNative(kernel, 'allocate')).toMatchObject({ name: 'NotSupportedError', errno: -95, syscall: 'ioctl' });
+    expect(backing.stats().allocated).toBe(0);
   });
 
   it('carves an area out of the CMA area', async () => {

@@ -26,9 +26,34 @@ it('registers an area and lists it, as a table and as JSON', () => {
   expect(JSON.parse(reg.stdout)).toMatchObject({ target: 'gcma', name: AREA, pages: 128, allocated: 0 });
   const table = gcma(['areas']);
   expect(table.status).toBe(0);
-  expect(table.stdout.split('\n')[0]).toMatch(/^TARGET\s+INDEX\s+NAME\s+PFNS\s+PAGES\s+ALLOCATED\s+CACHED\s+ALLOCS\s+FAILS\s+OWNED$/);
-  expect(table.stdout).toMatch(new RegExp(`^gcma\\s+\\d+\\s+${AREA}\\s+0x[0-9a-f]+-0x[0-9a-f]+\\s+128\\s+0\\s`, 'm'));
-  expect(table.stdout).toMatch(/^cma\s+0\s+reserved\s+0x[0-9a-f]+-0x[0-9a-f]+\s+16384\s/m);
+  expect(table.stdout.split('\n')[0]).toMatch(/^TARGET\s+INDEX\s+NAME\s+BACKING\s+PFNS\s+PAGES\s+ALLOCATED\s+CACHED\s+ALLOCS\s+FAILS\s+OWNED$/);
+  expect(table.stdout).toMatch(new RegExp(`^gcma\\s+\\d+\\s+${AREA}\\s+gcma\\s+0x[0-9a-f]+-0x[0-9a-f]+\\s+128\\s+0\\s`, 'm'));
+  // Both CMA areas of the boot, and the GCMA area backing the guaranteed one
+  expect(table.stdout).toMatch(/^cma\s+0\s+reserved \(default\)\s+cma\s+0x[0-9a-f]+-0x[0-9a-f]+\s+16384\s/m);
+  expect(table.stdout).toMatch(/^cma\s+1\s+guaranteed\s+cma\+gcma\s+0x[0-9a-f]+-0x[0-9a-f]+\s+8192\s/m);
+  expect(table.stdout).toMatch(/^gcma\s+0\s+guaranteed\s+cma\+gcma\s+0x[0-9a-f]+-0x[0-9a-f]+\s+8192\s/m);
+  const json = JSON.parse(gcma(['areas', '--json']).stdout) as Array<{ target: string; name: string; backing: string; default: boolean }>;
+  expect(json.filter((a) => a.target === 'cma').map((a) => [a.name, a.backing, a.default])).toEqual([
+    ['reserved', 'cma', true],
+    ['guaranteed', 'cma+gcma', false],
+  ]);
+});
+
+it('allocates from any CMA area by name or index, through cma_alloc() or dma_alloc_coherent()', () => {
+  for (const area of ['cma', 'cma:0', 'cma:guaranteed', 'cma:1']) {
+    for (const dma of [[], ['--dma']]) {
+      const r = gcma(['alloc', area, '4', '--json', ...dma]);
+      expect({ area, dma, status: r.status, stderr: r.stderr }).toEqual({ area, dma, status: 0, stderr: '' });
+      const [run] = JSON.parse(r.stdout) as Array<{ area: string; pages: number }>;
+      expect(run).toMatchObject({ area: area === 'cma' || area === 'cma:0' ? 'reserved' : 'guaranteed', pages: 4 });
+    }
+  }
+  // The GCMA side of a guaranteed area and DMA from a GCMA area: refused (3)
+  expect(gcma(['alloc', 'guaranteed', '4']).status).toBe(3);
+  expect(gcma(['alloc', AREA, '4', '--dma']).status).toBe(3);
+  expect(gcma(['alloc', 'cma:nonesuch', '4']).status).toBe(3);
+  const s = gcma(['session', '--json'], 'alloc cma:guaranteed 8 dma\n');
+  expect(JSON.parse(s.stdout.trim())).toMatchObject({ ok: true, result: { area: 'guaranteed', count: 8 } });
 });
 
 it('allocates and frees, reporting kernel times, and leaves nothing behind', () => {

@@ -8,12 +8,12 @@
  * scan and panic_on_warn); afterwards the area is back where it started.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Device, type Area } from '../../lib/device';
 import { GcmaError } from '../../lib/errors';
 import { cleancacheStats, type CleancacheStats } from '../../lib/stats';
-import { cmaFreeBytes, ensureArea, insmod, memAvailableBytes, memTotalBytes, rmmod, TEST_MODULE } from './support/guest';
+import { cmaFreeBytes, ensureArea, insmod, memAvailableBytes, memTotalBytes, rmmod, TEST_MODULE, vmstat } from './support/guest';
 import { scaled } from './support/scale';
 
 jest.setTimeout(20 * 60_000);
@@ -61,7 +61,7 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
 }
 
 function oomKills(): number {
-  return Number(/^oom_kill (\d+)$/m.exec(readFileSync('/proc/vmstat', 'utf8'))?.[1] ?? 0);
+  return vmstat('oom_kill');
 }
 
 

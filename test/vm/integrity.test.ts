@@ -3,8 +3,10 @@
  * filesystems at once, one with 4 KiB blocks and one with 1 KiB blocks (a
  * page then has several buffer heads, and writes smaller than a page leave
  * folios that are not uptodate), more file data than memory (so cleancache
- * stores and restores), while another process allocates and frees GCMA ranges as fast
- * as it can (so cleancache must give pages back mid-use). fio writes with
+ * stores and restores), while another process allocates and frees ranges
+ * as fast as it can, from the GCMA area and from the guaranteed CMA area
+ * (cma_alloc() and dma_alloc_coherent()), so cleancache must give pages
+ * back mid-use. fio writes with
  * crc32c verification headers and verifies after the page cache was dropped;
  * overwrites after eviction, O_DIRECT overwrites of cached data,
  * unmount/remount, truncate and extend, hole punch; stress-ng's verifying
@@ -16,7 +18,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/paths';
 import { cleancacheStats, type CleancacheStats } from '../../lib/stats';
-import { AREA_PAGES, dropCaches, ensureArea, insmod, rmmod, TEST_MODULE } from './support/guest';
+import { dropCaches, ensureArea, insmod, readCounters, rmmod, TEST_MODULE } from './support/guest';
 import { chunkData, MiB, verifyChunks, writeChunks } from './support/pattern';
 import { scaled } from './support/scale';
 
@@ -38,8 +40,12 @@ const STRESS_S = scaled(10, 120);
 /** How often the churn takes the whole area. */
 const BIG_EVERY_MS = 5000;
 let churn: ChildProcess;
-let churnOps = 0;
+/** Alloc/free pairs of the churn: the GCMA area's and the guaranteed CMA area's. */
+let churnOps = { gcma: 0, cma: 0 };
 let before: CleancacheStats;
+/** The guaranteed CMA area's cleancache pool (gcma=guaranteed:32M, test/run.ts) */
+const GUARANTEED_POOL = '/sys/kernel/mm/cleancache/guaranteed';
+let guaranteedBefore: Record<string, number>;
 let verifiedBytes = 0;
 
 function counters(): CleancacheStats {
@@ -110,34 +116,40 @@ beforeAll(() => {
     mkdirSync(mounts[i]!, { recursive: true });
     mount(i);
   }
-  // Allocate and free GCMA ranges as fast as possible, all along. Small
-  // ranges find pages that hold no copy while the files are small (make
-  // test); the whole area, taken every BIG_EVERY_MS, cannot: cleancache
-  // must give every copy back, and between those copies live long enough
-  // to be restored.
+  // Allocate and free ranges as fast as possible, all along, in turn from
+  // the GCMA area and (through cma_alloc() and dma_alloc_coherent()) from
+  // the guaranteed CMA area. Small ranges find pages that hold no copy
+  // while the files are small (make test); each area whole, taken every
+  // BIG_EVERY_MS, cannot: cleancache must give every copy back, and
+  // between those copies live long enough to be restored.
   const script = `
     const { Device } = require(${JSON.stringify(join(projectRoot(), 'dist', 'lib', 'index.js'))});
     const dev = Device.open();
-    const area = dev.area('gcma_test');
+    const areas = { gcma: dev.area('gcma_test'), cma: dev.cmaAreas().find((a) => a.backing === 'cma+gcma') };
+    if (!areas.cma) throw new Error('no guaranteed CMA area');
     const sizes = [1, 16, 256, 4096];
-    let ops = 0, stop = false, lastBig = Date.now();
+    const ops = { gcma: 0, cma: 0 }, lastBig = { gcma: Date.now(), cma: Date.now() };
+    let stop = false;
     process.on('SIGTERM', () => { stop = true; });
-    const size = () => {
-      if (Date.now() - lastBig < ${BIG_EVERY_MS}) return sizes[ops % sizes.length];
-      lastBig = Date.now();
-      return ${AREA_PAGES};
+    const size = (k) => {
+      if (Date.now() - lastBig[k] < ${BIG_EVERY_MS}) return sizes[ops[k] % sizes.length];
+      lastBig[k] = Date.now();
+      return areas[k].pages;
     };
     (async () => {
-      while (!stop) {
-        try { const a = await area.allocAsync(size()); await a.freeAsync(); } catch (e) { if (e.code !== 'ENOMEM' && e.code !== 'EBUSY') throw e; }
-        ops++;
+      for (let i = 0; !stop; i++) {
+        const k = i % 2 ? 'cma' : 'gcma';
+        const opts = k === 'cma' && i % 4 === 1 ? { dma: true } : {};
+        try { const a = await areas[k].allocAsync(size(k), opts); await a.freeAsync(); } catch (e) { if (e.code !== 'ENOMEM' && e.code !== 'EBUSY') throw e; }
+        ops[k]++;
       }
       dev.close();
-      process.stdout.write(String(ops));
+      process.stdout.write(JSON.stringify(ops));
     })();`;
   churn = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  churn.stdout!.on('data', (d: Buffer) => (churnOps = Number(d.toString())));
+  churn.stdout!.on('data', (d: Buffer) => (churnOps = JSON.parse(d.toString()) as typeof churnOps));
   before = counters();
+  guaranteedBefore = readCounters(GUARANTEED_POOL);
 });
 
 afterAll(async () => {
@@ -222,12 +234,18 @@ it('exercised cleancache: stores, restores and recalls; the churn ran', async ()
     recalled: d.recalled - before.recalled,
     invalidated: d.invalidated - before.invalidated,
   };
+  const guaranteedRecalled = readCounters(GUARANTEED_POOL)['recalled']! - guaranteedBefore['recalled']!;
   const done = new Promise((r) => churn.once('close', r));
   churn.kill('SIGTERM');
   await done;
-  console.log(`integrity: ${(verifiedBytes / MiB).toFixed(0)} MiB verified, GCMA churn ${churnOps} alloc/free pairs, cleancache ${JSON.stringify(delta)}`);
-  expect(churnOps).toBeGreaterThan(0);
+  console.log(
+    `integrity: ${(verifiedBytes / MiB).toFixed(0)} MiB verified, churn ${churnOps.gcma} GCMA and ${churnOps.cma} guaranteed CMA alloc/free pairs, ` +
+      `cleancache ${JSON.stringify(delta)}, ${guaranteedRecalled} recalled by the guaranteed CMA area`,
+  );
+  expect(churnOps.gcma).toBeGreaterThan(0);
+  expect(churnOps.cma).toBeGreaterThan(0);
   expect(delta.stored).toBeGreaterThan(0);
   expect(delta.restored).toBeGreaterThan(0);
   expect(delta.recalled).toBeGreaterThan(0);
+  expect(guaranteedRecalled).toBeGreaterThan(0);
 });

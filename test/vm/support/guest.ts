@@ -53,6 +53,11 @@ function meminfoBytes(field: string): number {
   return Number(m[1]) * 1024;
 }
 
+/** A counter of /proc/vmstat (0 when this kernel does not have it). */
+export function vmstat(field: string): number {
+  return Number(new RegExp(`^${field} (\\d+)$`, 'm').exec(readFileSync('/proc/vmstat', 'utf8'))?.[1] ?? 0);
+}
+
 export function memAvailableBytes(): number {
   return meminfoBytes('MemAvailable');
 }

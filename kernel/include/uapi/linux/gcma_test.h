@@ -5,8 +5,12 @@
  * The module (kernel/module/gcma_test.c) is a misc device, /dev/gcma_test,
  * root only (0600); every command also needs CAP_SYS_ADMIN. Through it user
  * space registers GCMA areas and allocates and frees ranges of page frames
- * from them, or from the kernel's default CMA area (cma= on the command
- * line), with the time the kernel spent in the allocator.
+ * from them, or from the kernel's CMA areas (the default one, cma= on the
+ * command line, and any other declared at boot) through cma_alloc() or
+ * dma_alloc_coherent(), with the time the kernel spent in the allocator.
+ * A CMA area may be backed by GCMA ("guaranteed", cma=SIZE,guaranteed or
+ * gcma=NAME:SIZE): it then also appears as the GCMA area of the same name
+ * and base, which only the CMA target allocates from.
  *
  * Ownership: each open file owns the ranges it allocated. Only that file
  * can free them, in whole or in part (a compound range only whole), and
@@ -28,7 +32,7 @@
  *                 target; a compound range that is not a naturally aligned
  *                 power of two of at most 2^10 pages (x86; the kernel's
  *                 MAX_PAGE_ORDER); a free that covers part of a compound
- *                 range or more than one allocation; an empty name, one
+ *                 or DMA range or more than one allocation; an empty name, one
  *                 with '/', "." or "..", or the name of a file in
  *                 /sys/kernel/mm/cleancache ("stored", "cached", ...)
  *   ENAMETOOLONG  a name without a NUL in its GCMA_TEST_NAME_LEN bytes
@@ -39,7 +43,7 @@
  *   ENOMEM        register: no free contiguous range of that size (in
  *                 the CMA area, with GCMA_TEST_REGISTER_FROM_CMA);
  *                 alloc anywhere: no free range of that size in the area;
- *                 CMA alloc: cma_alloc() failed
+ *                 CMA alloc: cma_alloc() or dma_alloc_coherent() failed
  *   ENOENT        no area with that index; free: nothing allocated there
  *   ERANGE        explicit alloc: the range is not inside the area
  *   EBUSY         explicit alloc: a page of the range is allocated already;
@@ -49,8 +53,13 @@
  *   EIO           free: GCMA found pages of the range in a bad state or
  *                 hardware-poisoned and keeps them out of use for good
  *                 (counted in sysfs "lost"); the range is freed
- *   EOPNOTSUPP    explicit or compound allocation from the CMA area
- *   ENODEV        the kernel has no GCMA, or no default CMA area
+ *   EOPNOTSUPP    explicit or compound allocation from a CMA area;
+ *                 GCMA_TEST_ALLOC_DMA from a GCMA area; allocation from a
+ *                 GCMA area that backs a CMA area (its CMA bitmap owns
+ *                 it); register with GCMA_TEST_REGISTER_FROM_CMA when the
+ *                 default CMA area is guaranteed (its pages are GCMA's)
+ *   ENODEV        the kernel has no GCMA; register with
+ *                 GCMA_TEST_REGISTER_FROM_CMA: no default CMA area
  */
 #ifndef _UAPI_LINUX_GCMA_TEST_H
 #define _UAPI_LINUX_GCMA_TEST_H
@@ -70,18 +79,29 @@
 /* Where a range comes from */
 enum gcma_test_target {
 	GCMA_TEST_TARGET_GCMA = 0,	/* a GCMA area, by index */
-	GCMA_TEST_TARGET_CMA = 1,	/* the default CMA area: index 0 only */
+	GCMA_TEST_TARGET_CMA = 1,	/* a CMA area, by index */
 };
 
 /* gcma_test_range.flags, for GCMA_TEST_IOC_ALLOC */
 #define GCMA_TEST_ALLOC_ANYWHERE	0x1	/* first fit; else start_pfn */
 #define GCMA_TEST_ALLOC_COMPOUND	0x2	/* one compound page */
+/*
+ * CMA target, with GCMA_TEST_ALLOC_ANYWHERE: dma_alloc_coherent() on a
+ * device of the module whose CMA area (dev->cma_area) is the area, as a
+ * driver's would be; freed whole only. dma-direct aligns the range to its
+ * size rounded up to a power of two, and falls back to the page allocator
+ * when the area cannot serve it: start_pfn then lies outside the area.
+ */
+#define GCMA_TEST_ALLOC_DMA		0x4
 #define GCMA_TEST_ALLOC_FLAGS		(GCMA_TEST_ALLOC_ANYWHERE | \
-					 GCMA_TEST_ALLOC_COMPOUND)
+					 GCMA_TEST_ALLOC_COMPOUND | \
+					 GCMA_TEST_ALLOC_DMA)
 
 /* gcma_test_version.features */
 #define GCMA_TEST_FEATURE_GCMA		0x1	/* kernel has GCMA */
 #define GCMA_TEST_FEATURE_CMA		0x2	/* a default CMA area exists */
+/* The CMA target reaches every CMA area; AREA_INFO flags; ALLOC_DMA */
+#define GCMA_TEST_FEATURE_CMA_AREAS	0x4
 
 /* GCMA_TEST_IOC_VERSION */
 struct gcma_test_version {
@@ -111,10 +131,17 @@ struct gcma_test_register {
 	__u64 reserved[2];
 };
 
+/* gcma_test_area_info.flags */
+#define GCMA_TEST_AREA_DEFAULT		0x1	/* CMA: the default area */
+/* CMA: backed by GCMA; GCMA: the backing of the CMA area of its name */
+#define GCMA_TEST_AREA_GUARANTEED	0x2
+
 /*
  * GCMA_TEST_IOC_AREA_INFO: an area and its statistics. GCMA areas are
- * numbered from 0 in registration order, whoever registered them; the CMA
- * target has the default CMA area only, index 0.
+ * numbered from 0 in registration order, whoever registered them (the
+ * areas backing guaranteed CMA areas first, at boot); CMA areas from 0 in
+ * the order they were declared (cma_for_each_area()); the default area is
+ * not always first: look for its flag.
  */
 struct gcma_test_area_info {
 	__u32 target;			/* (in) enum gcma_test_target */
@@ -123,11 +150,13 @@ struct gcma_test_area_info {
 	__u64 base_pfn;			/* (out) */
 	__u64 count;			/* (out) pages */
 	__u64 allocated;	/* (out) pages allocated (CMA: by this module) */
-	__u64 cached;		/* (out) pages holding cleancache copies */
-	__u64 allocations;	/* (out) successful allocations */
+	/* (out) pages holding cleancache copies (CMA: in its GCMA backing) */
+	__u64 cached;
+	__u64 allocations;	/* (out) successful allocations (CMA: ditto) */
 	__u64 failures;		/* (out) allocations that found pages busy */
 	__u64 owned;		/* (out) pages this open file owns */
-	__u64 reserved[2];
+	__u64 flags;		/* (out) GCMA_TEST_AREA_* */
+	__u64 reserved;
 };
 
 /*

@@ -1,0 +1,162 @@
+/**
+ * Runs inside the guest, booted with a plain CMA area (cma=64M) and a
+ * guaranteed one (gcma=guaranteed:32M) side by side (test/run.ts). The
+ * caller's code path is the same for both, cma_alloc() or
+ * dma_alloc_coherent() on a device using the area; only the backing
+ * differs: the plain area migrates the movable pages the page allocator
+ * put there, the guaranteed one drops the cleancache copies it holds
+ * (its pool's `recalled`) and migrates nothing.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Device, type Allocation, type Area } from '../../lib/device';
+import { OutOfMemoryError } from '../../lib/errors';
+import { cmaFreeBytes, holdAnonMemory, insmod, memAvailableBytes, readCounters, rmmod, TEST_MODULE, vmstat } from './support/guest';
+
+jest.setTimeout(10 * 60_000);
+
+const disk = process.env['GCMA_SCRATCH_DISK'];
+const mnt = '/mnt/cma-areas';
+const FILE_MIB = 192;
+/**
+ * Anonymous memory: the first holder leaves this much besides the plain
+ * area's free pages; the second takes SPILL_MIB of it, and once the free
+ * pages outside the area are fewer than those in it, the page allocator
+ * serves movable allocations from the area. Anonymous pages cannot be
+ * reclaimed (no swap): cma_alloc() has to migrate them, where it drops clean
+ * page cache instead.
+ */
+const LEFT_MIB = 128;
+const SPILL_MIB = 112;
+/** Sizes in pages, and each area whole (what carve-outs leave of it). */
+const SIZES = [1, 2, 3, 16, 255, 256, 1024, 4096];
+/** dma-direct aligns a CMA range to its size, up to 2^CONFIG_CMA_ALIGNMENT pages. */
+const CMA_ALIGN_PAGES = 256;
+const PROACTIVENESS = '/proc/sys/vm/compaction_proactiveness';
+
+let dev: Device;
+let plain: Area;
+let guaranteed: Area;
+let proactiveness = '';
+
+beforeAll(() => {
+  if (!disk) throw new Error('GCMA_SCRATCH_DISK is not set: the test command attaches a scratch disk');
+  insmod(TEST_MODULE);
+  dev = Device.open();
+  plain = dev.cmaArea();
+  const found = dev.cmaAreas().find((a) => a.backing === 'cma+gcma');
+  if (!found) throw new Error('the guest has no guaranteed CMA area: test/run.ts boots it with gcma=guaranteed:32M');
+  guaranteed = found;
+  // Background compaction would migrate pages of its own while a
+  // guaranteed allocation is measured not to.
+  proactiveness = readFileSync(PROACTIVENESS, 'utf8').trim();
+  writeFileSync(PROACTIVENESS, '0');
+  execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', disk]);
+  mkdirSync(mnt, { recursive: true });
+  execFileSync('mount', ['-t', 'ext4', disk, mnt]);
+  execFileSync('dd', ['if=/dev/urandom', `of=${mnt}/data`, 'bs=1M', `count=${FILE_MIB}`, 'status=none']);
+  execFileSync('sync');
+});
+
+/**
+ * The largest aligned run of @area that no GCMA area was carved out of
+ * (GCMA_TEST_REGISTER_FROM_CMA, by other suites: carve-outs are permanent).
+ */
+function largestRun(area: Area): number {
+  const align = (pfn: number): number => Math.ceil(pfn / CMA_ALIGN_PAGES) * CMA_ALIGN_PAGES;
+  const carved = dev
+    .areas()
+    .filter((g) => g.backing === 'gcma' && area.range.contains(g.range))
+    .sort((a, b) => a.range.start - b.range.start);
+  let best = 0;
+  let at = align(area.range.start);
+  for (const g of carved) {
+    best = Math.max(best, g.range.start - at);
+    at = Math.max(at, align(g.range.start + g.range.count));
+  }
+  return Math.max(best, area.range.start + area.range.count - at);
+}
+
+afterAll(() => {
+  if (proactiveness) writeFileSync(PROACTIVENESS, proactiveness);
+  dev?.close();
+  if (disk) execFileSync('umount', [mnt], { stdio: 'ignore' });
+  rmmod('gcma_test');
+});
+
+describe.each([
+  ['plain', () => plain],
+  ['guaranteed', () => guaranteed],
+])('the %s CMA area', (_kind, get) => {
+  it.each([false, true])('allocates every size and the whole area, dma_alloc_coherent(): %s', (dma) => {
+    const area = get();
+    const backing = area.backing === 'cma+gcma' ? dev.area(area.name) : undefined;
+    const gcmaBefore = backing?.stats().allocated;
+    const whole = largestRun(area);
+    // Nothing carves a guaranteed area: it is GCMA's already.
+    if (backing) expect(whole).toBe(area.pages);
+    for (const pages of [...SIZES, whole]) {
+      const a = area.alloc(pages, { dma });
+      try {
+        expect({ pages, inside: area.range.contains(a.range) }).toEqual({ pages, inside: true });
+        expect(area.stats()).toMatchObject({ allocated: pages, owned: pages });
+        // A guaranteed area's pages come out of GCMA, counted there too.
+        if (backing) expect(backing.stats().allocated).toBe(gcmaBefore! + pages);
+      } finally {
+        a.free();
+      }
+    }
+    expect(area.stats()).toMatchObject({ allocated: 0, owned: 0, failures: 0 });
+    if (backing) expect(backing.stats().allocated).toBe(gcmaBefore);
+  });
+});
+
+it('under pressure, the plain area migrates; the guaranteed one recalls cached copies and migrates nothing', async () => {
+  const holders = [await holdAnonMemory(memAvailableBytes() - cmaFreeBytes() - LEFT_MIB * 2 ** 20)];
+  let plainMigrated: number;
+  try {
+    const cmaFree = cmaFreeBytes();
+    holders.push(await holdAnonMemory(SPILL_MIB * 2 ** 20));
+    const spilled = cmaFree - cmaFreeBytes();
+    console.log(`anonymous memory in the plain area: ${(spilled / 2 ** 20).toFixed(1)} MiB`);
+    expect(spilled).toBeGreaterThan(4 * 2 ** 20);
+    // The file outgrows the page cache: evicted pages become cleancache copies.
+    execFileSync('cat', [`${mnt}/data`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const m0 = vmstat('pgmigrate_success');
+    // All the area gives in 1024-page ranges (carve-outs of other suites
+    // make holes in it).
+    const held: Allocation[] = [];
+    try {
+      for (;;) held.push(plain.alloc(1024));
+    } catch (err) {
+      if (!(err instanceof OutOfMemoryError)) throw err;
+    } finally {
+      for (const a of held) a.free();
+    }
+    plainMigrated = vmstat('pgmigrate_success') - m0;
+    expect(held.length * 1024).toBeGreaterThanOrEqual(plain.pages / 2);
+  } finally {
+    for (const h of holders) {
+      const gone = new Promise((resolve) => h.once('exit', resolve));
+      h.kill('SIGKILL');
+      await gone;
+    }
+  }
+
+  const pool = `/sys/kernel/mm/cleancache/${guaranteed.name}`;
+  const before = readCounters(pool);
+  const m1 = vmstat('pgmigrate_success');
+  const whole = guaranteed.alloc(guaranteed.pages);
+  const guaranteedMigrated = vmstat('pgmigrate_success') - m1;
+  const after = readCounters(pool);
+  whole.free();
+  console.log(
+    `plain ${plain.pages} pages: ${plainMigrated} pages migrated; guaranteed ${guaranteed.pages} pages: ` +
+      `${before['cached']} copies held, ${after['recalled']! - before['recalled']!} recalled, ${guaranteedMigrated} pages migrated`,
+  );
+  expect(plainMigrated).toBeGreaterThan(0);
+  expect(before['cached']).toBeGreaterThan(0);
+  expect(after['recalled']! - before['recalled']!).toBeGreaterThanOrEqual(before['cached']!);
+  expect(after['cached']).toBe(0);
+  expect(guaranteedMigrated).toBe(0);
+});
