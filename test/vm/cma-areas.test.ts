@@ -19,15 +19,13 @@ const disk = process.env['GCMA_SCRATCH_DISK'];
 const mnt = '/mnt/cma-areas';
 const FILE_MIB = 192;
 /**
- * Anonymous memory: the first holder leaves this much besides the plain
- * area's free pages; the second takes SPILL_MIB of it, and once the free
- * pages outside the area are fewer than those in it, the page allocator
- * serves movable allocations from the area. Anonymous pages cannot be
- * reclaimed (no swap): cma_alloc() has to migrate them, where it drops clean
- * page cache instead.
+ * Anonymous memory leaves this much of MemAvailable: once fewer free pages
+ * are left outside the plain area than in it, the page allocator serves
+ * movable allocations from the area (measured: 400 MiB of 528 put 32 MiB
+ * there). Anonymous pages cannot be reclaimed (no swap): cma_alloc() has
+ * to migrate them, where it drops clean page cache instead.
  */
 const LEFT_MIB = 128;
-const SPILL_MIB = 112;
 /** Sizes in pages, and each area whole (what carve-outs leave of it). */
 const SIZES = [1, 2, 3, 16, 255, 256, 1024, 4096];
 /** dma-direct aligns a CMA range to its size, up to 2^CONFIG_CMA_ALIGNMENT pages. */
@@ -112,11 +110,10 @@ describe.each([
 });
 
 it('under pressure, the plain area migrates; the guaranteed one recalls cached copies and migrates nothing', async () => {
-  const holders = [await holdAnonMemory(memAvailableBytes() - cmaFreeBytes() - LEFT_MIB * 2 ** 20)];
+  const cmaFree = cmaFreeBytes();
+  const holders = [await holdAnonMemory(memAvailableBytes() - LEFT_MIB * 2 ** 20)];
   let plainMigrated: number;
   try {
-    const cmaFree = cmaFreeBytes();
-    holders.push(await holdAnonMemory(SPILL_MIB * 2 ** 20));
     const spilled = cmaFree - cmaFreeBytes();
     console.log(`anonymous memory in the plain area: ${(spilled / 2 ** 20).toFixed(1)} MiB`);
     expect(spilled).toBeGreaterThan(4 * 2 ** 20);

@@ -53,9 +53,15 @@ function meminfoBytes(field: string): number {
   return Number(m[1]) * 1024;
 }
 
-/** A counter of /proc/vmstat (0 when this kernel does not have it). */
+/**
+ * A counter of /proc/vmstat. Throws when the kernel has no such counter:
+ * without CONFIG_VM_EVENT_COUNTERS the events (pgmigrate_success,
+ * oom_kill) are missing, and reading them as 0 made checks that could not fail.
+ */
 export function vmstat(field: string): number {
-  return Number(new RegExp(`^${field} (\\d+)$`, 'm').exec(readFileSync('/proc/vmstat', 'utf8'))?.[1] ?? 0);
+  const m = new RegExp(`^${field} (\\d+)$`, 'm').exec(readFileSync('/proc/vmstat', 'utf8'));
+  if (!m) throw new Error(`/proc/vmstat has no ${field} (CONFIG_VM_EVENT_COUNTERS?)`);
+  return Number(m[1]);
 }
 
 export function memAvailableBytes(): number {
