@@ -505,6 +505,9 @@ static int alloc_cma(struct gcma_test_alloc *a, struct gcma_test_range *r)
 	if (!(r->flags & GCMA_TEST_ALLOC_ANYWHERE) ||
 	    r->flags & GCMA_TEST_ALLOC_COMPOUND || (a->dma && !t->dma_dev))
 		return -EOPNOTSUPP;
+	/* Larger would come from the page allocator, if at all */
+	if (a->dma && a->count > cma_pages(t->cma))
+		return -ENOMEM;
 
 	start = ktime_get_ns();
 	if (a->dma)

@@ -663,6 +663,14 @@ static void test_cma_dma(void)
 
 		r = range(GCMA_TEST_TARGET_CMA, i, GCMA_TEST_ALLOC_DMA, ai.base_pfn, 1);
 		CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), EOPNOTSUPP);
+		/* Larger than the area: never from the page allocator instead */
+		r = range(GCMA_TEST_TARGET_CMA, i, GCMA_TEST_ALLOC_ANYWHERE | GCMA_TEST_ALLOC_DMA, 0,
+			  ai.count + 1);
+		CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), ENOMEM);
+		r = range(GCMA_TEST_TARGET_CMA, i, GCMA_TEST_ALLOC_ANYWHERE | GCMA_TEST_ALLOC_DMA, 0,
+			  GCMA_TEST_PFN_MAX);
+		CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), ENOMEM);
+		CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, i).allocated, ai.allocated);
 		r = range(GCMA_TEST_TARGET_CMA, i, GCMA_TEST_ALLOC_ANYWHERE | GCMA_TEST_ALLOC_DMA |
 			  GCMA_TEST_ALLOC_COMPOUND, 0, 4);
 		CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), EOPNOTSUPP);

@@ -16,7 +16,7 @@ it('loads and unloads gcma_test.ko', () => {
   try {
     expect(existsSync('/sys/module/gcma_test')).toBe(true);
     expect(readFileSync('/proc/modules', 'utf8')).toMatch(/^gcma_test /m);
-    expect(kmsg()).toContain('gcma_test: loaded (CONFIG_GCMA=y)');
+    expect(kmsg()).toContain('gcma_test: loaded (CONFIG_GCMA=y, 2 CMA areas)');
   } finally {
     execFileSync('rmmod', ['gcma_test']);
   }

@@ -43,7 +43,8 @@
  *   ENOMEM        register: no free contiguous range of that size (in
  *                 the CMA area, with GCMA_TEST_REGISTER_FROM_CMA);
  *                 alloc anywhere: no free range of that size in the area;
- *                 CMA alloc: cma_alloc() or dma_alloc_coherent() failed
+ *                 CMA alloc: cma_alloc() or dma_alloc_coherent() failed,
+ *                 or a DMA range larger than the area
  *   ENOENT        no area with that index; free: nothing allocated there
  *   ERANGE        explicit alloc: the range is not inside the area
  *   EBUSY         explicit alloc: a page of the range is allocated already;
