@@ -52,7 +52,8 @@ beforeAll(() => {
   execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', disk]);
   mkdirSync(mnt, { recursive: true });
   execFileSync('mount', ['-t', 'ext4', disk, mnt]);
-  execFileSync('dd', ['if=/dev/urandom', `of=${mnt}/data`, 'bs=1M', `count=${FILE_MIB}`, 'status=none']);
+  // Only the page cache and cleancache see it: zeroes are quickest to make.
+  execFileSync('dd', ['if=/dev/zero', `of=${mnt}/data`, 'bs=1M', `count=${FILE_MIB}`, 'status=none']);
   execFileSync('sync');
 });
 
