@@ -41,13 +41,21 @@ async function boot(name: string, cmdline: string[]): Promise<{ areas: string[];
 it('declares the default area and named areas backed by GCMA, and leaves bad ones out with a message', async () => {
   const { areas, console } = await boot('good-and-bad', [
     'cma=16M,guaranteed',
-    'gcma=video:8M,noname,:4M,a/b:4M,nosize:,junk:4Mq,huge:64G,camera:4M@0x4000000-0xf000000',
+    'gcma=video:8M,noname,:4M,a/b:4M,nosize:,junk:4Mq,huge:64G,camera:4M@0x4000000-0xf000000,' +
+      // given twice; the default area's name; wraps; not memory (fixed, past RAM)
+      'video:4M,reserved:4M,wrap:4M@0xffffffffffc00000,far:4M@0x100000000,' +
+      // not a format (it was one: %n WARNed, a panic here); a name cleancache refuses
+      'p%nq:4M,stored:4M',
   ]);
   expect(areas).toEqual([
     'cma camera gcma=1',
+    'cma p%nq gcma=1',
     'cma reserved gcma=1',
+    // GCMA refused it at activation: its pages went to the page allocator
+    'cma stored gcma=0',
     'cma video gcma=1',
     'gcma camera 1024',
+    'gcma p%nq 1024',
     'gcma reserved 4096',
     'gcma video 2048',
   ]);
@@ -60,13 +68,20 @@ it('declares the default area and named areas backed by GCMA, and leaves bad one
     /gcma=: area huge of 0x0*1000000000 bytes not reserved: -22/,
     /gcma=: area camera of 4 MiB at 0x/,
     /gcma: reserved: 4096 pages at PFN/,
+    /gcma=: area video given twice/,
+    /gcma=: area reserved: a CMA area has that name/,
+    /gcma=: bad size or placement for area wrap: "4M@0xffffffffffc00000"/,
+    /gcma=: area far: 0x0*400000 bytes at 0x0*100000000 are not all memory/,
+    /CMA area stored: GCMA refused it: -22/,
+    /CMA area stored could not be activated/,
   ]) {
     expect(console).toMatch(message);
   }
 });
 
 it('keeps the default area plain, with a message, for an unknown cma= suffix', async () => {
-  const { areas, console } = await boot('plain', ['cma=8M,guarantee']);
+  // The last cma= counts whole: the first one's ",guaranteed" does not stick
+  const { areas, console } = await boot('plain', ['cma=8M,guaranteed', 'cma=8M,guarantee']);
   expect(areas).toEqual(['cma reserved gcma=0']);
   expect(console).toMatch(/cma=: ignoring ",guarantee"/);
 });
