@@ -21,7 +21,7 @@ import {
   PagesLostError,
 } from './errors';
 import { native, type NativeAreaInfo, type NativeDevice, type NativeRange } from './native';
-import { PFN_MAX, PfnRange } from './pfn-range';
+import { formatPfn, PFN_MAX, PfnRange } from './pfn-range';
 
 export const DEFAULT_DEVICE_PATH = '/dev/gcma_test';
 /** Bytes of an area name, its NUL excluded. */
@@ -46,11 +46,11 @@ export interface AreaStats {
   allocated: number;
   /** Pages not allocated. */
   free: number;
-  /** Pages holding cleancache copies (always 0 for CMA). */
+  /** Pages holding cleancache copies (CMA: its GCMA backing's; 0 for a plain area). */
   cached: number;
   /** Successful allocations since the area was registered (CMA: since load). */
   allocations: number;
-  /** Allocations that found pages busy (CMA: cma_alloc() failures). */
+  /** Allocations that found pages busy (CMA: allocations that failed). */
   failures: number;
   /** Pages this Device owns in the area. */
   owned: number;
@@ -65,9 +65,10 @@ export interface AllocOptions {
   /**
    * CMA areas only: allocate with dma_alloc_coherent() on the module's
    * device that uses the area (dev->cma_area), as a driver would. dma-direct
-   * aligns the range to its size rounded up to a power of two and falls back
-   * to the page allocator when the area cannot serve it (the range then lies
-   * outside the area). Freed whole only.
+   * aligns the range to its size rounded up to a power of two (at most
+   * 2^CONFIG_CMA_ALIGNMENT pages) and zeroes it (in `kernelNs`). What the
+   * area cannot serve fails (OutOfMemoryError), though dma-direct took
+   * pages from the page allocator instead. Freed whole only.
    */
   dma?: boolean;
 }
@@ -76,7 +77,7 @@ export interface AllocOptions {
 export interface FreeResult {
   /** The pages freed. */
   range: PfnRange;
-  /** Time spent in gcma_free_range() / cma_release(), measured in the kernel. */
+  /** Time spent in gcma_free_range() / cma_release() / dma_free_coherent(), measured in the kernel. */
   kernelNs: number;
 }
 
@@ -291,9 +292,10 @@ export class Device implements Disposable {
     if (which === undefined && !this.hasCma) {
       throw new NoDeviceError('this kernel has no default CMA area (boot with cma=SIZE)', { code: 'ENODEV' });
     }
-    // An older module reaches the default area only, as index 0.
-    if (!this.hasCmaAreas) return this.cmaArea(0);
-    const found = this.list('cma').find((a) => (which === undefined ? a.isDefault : a.name === which));
+    // The default area is index 0; an older module reaches no other.
+    const found = (this.hasCmaAreas ? this.list('cma') : [this.cmaArea(0)]).find((a) =>
+      which === undefined ? a.isDefault || !this.hasCmaAreas : a.name === which,
+    );
     if (!found) throw new NotFoundError(`no CMA area named ${JSON.stringify(which)} (see gcma areas)`, { code: 'ENOENT' });
     return found;
   }
@@ -394,7 +396,7 @@ export class Area {
     const c = native().constants;
     const compound = opts.compound ?? false;
     const dma = opts.dma ?? false;
-    const where = opts.at === undefined ? 'anywhere' : `at ${PfnRange.of(opts.at, 1).format().split('-')[0]}`;
+    const where = opts.at === undefined ? 'anywhere' : `at ${formatPfn(opts.at)}`;
     const what = `allocate ${pages}${compound ? ' compound' : ''} pages ${where} in ${this.describe()}${dma ? ' with dma_alloc_coherent()' : ''}`;
     if (this.target === 'cma' && (opts.at !== undefined || compound)) {
       throw new NotSupportedError(`cannot ${what}: a CMA area only allocates anywhere, without compound pages`, { code: 'ENOTSUP' });
@@ -463,7 +465,7 @@ export class Area {
 export class Allocation implements Disposable, AsyncDisposable {
   /** The pages. */
   readonly range: PfnRange;
-  /** Time spent in gcma_alloc_range() / cma_alloc(), measured in the kernel. */
+  /** Time spent in gcma_alloc_range() / cma_alloc() / dma_alloc_coherent(), measured in the kernel. */
   readonly kernelNs: number;
   private state: 'held' | 'freeing' | 'freed' = 'held';
 

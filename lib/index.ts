@@ -12,6 +12,6 @@
 export { Allocation, Area, checkAreaName, DEFAULT_DEVICE_PATH, DEFAULT_MAX_IN_FLIGHT, Device, MAX_NAME_BYTES } from './device';
 export type { AllocOptions, AreaStats, Backing, DeviceOptions, FreeResult, RegisterOptions, Target } from './device';
 export * from './errors';
-export { PFN_MAX, PfnRange, systemPageSize } from './pfn-range';
+export { formatPfn, PFN_MAX, PfnRange, systemPageSize } from './pfn-range';
 export { cleancacheStats, cmaAreaStats } from './stats';
 export type { CleancacheStats, CmaAreaStats } from './stats';

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { invalidArgument } from './errors';
+import { kibField } from './procfs';
 
 /** The largest PFN the device and this type accept (GCMA_TEST_PFN_MAX). */
 export const PFN_MAX = 2 ** 52 - 1;
@@ -17,7 +18,8 @@ function checkInteger(name: string, v: unknown, min: number, max: number): numbe
   return v;
 }
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
+/** A PFN as the kernel prints it (%#lx): 0x1a2b. */
+export const formatPfn = (n: number): string => `0x${n.toString(16)}`;
 
 let cachedPageSize: number | undefined;
 
@@ -27,9 +29,9 @@ let cachedPageSize: number | undefined;
  */
 export function systemPageSize(): number {
   if (cachedPageSize === undefined) {
-    const m = /^KernelPageSize:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/smaps', 'utf8'));
-    if (!m) throw new Error('no KernelPageSize in /proc/self/smaps');
-    cachedPageSize = Number(m[1]) * 1024;
+    const kib = kibField(readFileSync('/proc/self/smaps', 'utf8'), 'KernelPageSize');
+    if (kib === null) throw new Error('no KernelPageSize in /proc/self/smaps');
+    cachedPageSize = kib * 1024;
   }
   return cachedPageSize;
 }
@@ -71,7 +73,7 @@ export class PfnRange implements Iterable<number> {
     if (a < 0n || b <= 0n) throw invalidArgument(`need a non-negative address and a positive byte count, not ${address} + ${bytes}`);
     const first = a / p;
     const last = (a + b - 1n) / p;
-    if (last > BigInt(PFN_MAX)) throw invalidArgument(`bytes ${hex(Number(a))}+${b} reach above PFN ${hex(PFN_MAX)}`);
+    if (last > BigInt(PFN_MAX)) throw invalidArgument(`bytes ${formatPfn(Number(a))}+${b} reach above PFN ${formatPfn(PFN_MAX)}`);
     return PfnRange.inclusive(Number(first), Number(last));
   }
 
@@ -85,7 +87,7 @@ export class PfnRange implements Iterable<number> {
     if (!m) throw invalidArgument(`not a PFN range: '${text}' (expected e.g. 0x12000-0x12fff or 0x12000+16)`);
     const parseNum = (s: string): number => {
       const v = Number(s);
-      if (!Number.isSafeInteger(v)) throw invalidArgument(`PFN ${s} is too large (maximum ${hex(PFN_MAX)})`);
+      if (!Number.isSafeInteger(v)) throw invalidArgument(`PFN ${s} is too large (maximum ${formatPfn(PFN_MAX)})`);
       return v;
     };
     const start = parseNum(m[1]!);
@@ -168,7 +170,7 @@ export class PfnRange implements Iterable<number> {
 
   /** `0x12000-0x12fff`: inclusive, as the kernel prints ranges. */
   format(): string {
-    return `${hex(this.start)}-${hex(this.last)}`;
+    return `${formatPfn(this.start)}-${formatPfn(this.last)}`;
   }
 
   /** Same as {@link format}. */

@@ -1,6 +1,10 @@
-/** Cleancache's system-wide counters, from /sys/kernel/mm/cleancache (see kernel/README.md). */
+/**
+ * Counters from sysfs (see kernel/README.md): cleancache's system-wide
+ * ones (/sys/kernel/mm/cleancache) and each CMA area's (/sys/kernel/mm/cma).
+ */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Backing } from './device';
 
 /** Folios, counted since boot; `cached` is the number held now. */
 export interface CleancacheStats {
@@ -32,12 +36,19 @@ export function cleancacheStats(dir = '/sys/kernel/mm/cleancache'): CleancacheSt
   return out;
 }
 
+/** The counters; throws when the kernel has no cleancache. */
+export function requireCleancacheStats(dir = '/sys/kernel/mm/cleancache'): CleancacheStats {
+  const s = cleancacheStats(dir);
+  if (!s) throw new Error(`this kernel has no cleancache (${dir})`);
+  return s;
+}
+
 /** A CMA area as /sys/kernel/mm/cma/<name> shows it (CONFIG_CMA_SYSFS). */
 export interface CmaAreaStats {
   /** Its name in /sys/kernel/mm/cma. */
   name: string;
   /** `cma+gcma` when the `gcma` file says 1 (a guaranteed area), else `cma`. */
-  backing: 'cma' | 'cma+gcma';
+  backing: Exclude<Backing, 'gcma'>;
   /** Pages, from the backing GCMA area or debugfs; null when neither is readable. */
   pages: number | null;
   /** Pages cma_alloc() handed out since boot (alloc_pages_success). */
@@ -52,13 +63,21 @@ function readNumber(path: string): number | null {
   return existsSync(path) ? Number(readFileSync(path, 'utf8').trim()) : null;
 }
 
-/** Every CMA area, by name; [] without CMA sysfs. */
+/**
+ * Every CMA area, by name (the test device numbers them otherwise); []
+ * without CMA sysfs. A counter file missing from an area's directory throws:
+ * read as 0, it made checks that could not fail.
+ */
 export function cmaAreaStats(dir = '/sys/kernel/mm/cma', gcmaDir = '/sys/kernel/mm/gcma', debugDir = '/sys/kernel/debug/cma'): CmaAreaStats[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .sort()
     .map((name) => {
-      const at = (f: string): number => readNumber(join(dir, name, f)) ?? 0;
+      const at = (f: string): number => {
+        const n = readNumber(join(dir, name, f));
+        if (n === null) throw new Error(`no ${join(dir, name, f)}`);
+        return n;
+      };
       const guaranteed = readNumber(join(dir, name, 'gcma')) === 1;
       return {
         name,

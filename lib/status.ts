@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { parseKconfig } from './kernel/config';
+import { meminfoKiB } from './procfs';
 import { cmaAreaStats, type CmaAreaStats } from './stats';
 
 export interface GcmaStatus {
@@ -18,11 +19,6 @@ export interface GcmaStatus {
   testModuleLoaded: boolean;
 }
 
-function meminfo(field: string, text: string): number | null {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(text);
-  return m ? Number(m[1]) : null;
-}
-
 export function readStatus(): GcmaStatus {
   let config: GcmaStatus['config'] = null;
   if (existsSync('/proc/config.gz')) {
@@ -30,14 +26,13 @@ export function readStatus(): GcmaStatus {
     const get = (k: string): string => values.get(k) ?? 'n';
     config = { CONFIG_GCMA: get('CONFIG_GCMA'), CONFIG_CLEANCACHE: get('CONFIG_CLEANCACHE'), CONFIG_CMA: get('CONFIG_CMA') };
   }
-  const mem = readFileSync('/proc/meminfo', 'utf8');
   return {
     release: release(),
     config,
     gcmaSysfs: existsSync('/sys/kernel/mm/gcma'),
     cleancacheSysfs: existsSync('/sys/kernel/mm/cleancache'),
-    cmaTotalKiB: meminfo('CmaTotal', mem),
-    cmaFreeKiB: meminfo('CmaFree', mem),
+    cmaTotalKiB: meminfoKiB('CmaTotal'),
+    cmaFreeKiB: meminfoKiB('CmaFree'),
     cmaAreas: cmaAreaStats(),
     testModuleLoaded: existsSync('/sys/module/gcma_test'),
   };

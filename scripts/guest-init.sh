@@ -43,6 +43,8 @@ writable /root 700
 writable /var/tmp 1777
 writable /mnt 755
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# Trace events, where the debug kernel has them (not the default one)
+[ -d /sys/kernel/tracing ] && mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm

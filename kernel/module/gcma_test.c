@@ -88,16 +88,16 @@ struct gcma_test_alloc {
 /*
  * Every range this module has handed out or is handing out, sorted by
  * start_pfn (ranges of different allocators never overlap, so one list
- * does), and the CMA statistics, which CMA does not keep per caller. The
- * lock is not held while an allocator runs: the range is reserved by a
- * pending entry instead, so a slow allocation does not hold up other files.
+ * does); the lock also covers the CMA targets' statistics. It is not held
+ * while an allocator runs: the range is reserved by a pending entry
+ * instead, so a slow allocation does not hold up other files.
  */
 static LIST_HEAD(allocs);
 static DEFINE_MUTEX(allocs_lock);
 
 /*
- * A CMA area, in cma_for_each_area() order: areas are declared at boot
- * only, so the table is filled once, at load.
+ * A CMA area, the default one first: areas are declared at boot only, so
+ * the table is filled once, at load.
  */
 struct cma_target {
 	struct cma *cma;
@@ -408,12 +408,14 @@ static int ioc_area_info(struct file *file, struct gcma_test_area_info *ai)
 			ai->flags |= GCMA_TEST_AREA_DEFAULT;
 		if (cma_is_guaranteed(t->cma))
 			ai->flags |= GCMA_TEST_AREA_GUARANTEED;
+		/* One look, so that owned never exceeds allocated */
 		mutex_lock(&allocs_lock);
 		ai->allocated = t->allocated;
 		ai->allocations = t->allocations;
 		ai->failures = t->failures;
+		ai->owned = owned_pages(file, target, index);
 		mutex_unlock(&allocs_lock);
-		break;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -505,25 +507,31 @@ static int alloc_cma(struct gcma_test_alloc *a, struct gcma_test_range *r)
 	if (!(r->flags & GCMA_TEST_ALLOC_ANYWHERE) ||
 	    r->flags & GCMA_TEST_ALLOC_COMPOUND || (a->dma && !t->dma_dev))
 		return -EOPNOTSUPP;
-	/* Larger would come from the page allocator, if at all */
-	if (a->dma && a->count > cma_pages(t->cma))
-		return -ENOMEM;
 
 	start = ktime_get_ns();
-	if (a->dma)
-		page = alloc_dma(t, a);
-	else
+	if (!a->dma)
 		page = cma_alloc(t->cma, a->count, 0, true);
+	else if (a->count <= cma_pages(t->cma))
+		page = alloc_dma(t, a);
+	else	/* it could only come from the page allocator */
+		page = NULL;
 	r->kernel_ns = ktime_get_ns() - start;
+
+	/*
+	 * dma-direct falls back to the page allocator when CMA fails: memory
+	 * from outside the area is no allocation from it.
+	 */
+	if (page && !in_cma_area(t, page_to_pfn(page), a->count)) {
+		dma_free_coherent(&t->dma_dev->dev, a->count << PAGE_SHIFT,
+				  a->cpu_addr, a->dma_handle);
+		page = NULL;
+	}
 
 	mutex_lock(&allocs_lock);
 	if (page) {
 		a->start_pfn = page_to_pfn(page);
 		a->pending = true;
 		allocs_insert(a);
-	}
-	/* dma-direct falls back to the page allocator when CMA fails */
-	if (page && in_cma_area(t, a->start_pfn, a->count)) {
 		t->allocated += a->count;
 		t->allocations++;
 	} else {
@@ -603,7 +611,7 @@ static int give_back(struct gcma_test_alloc *a, unsigned long start_pfn,
 	else if (!cma_release(t->cma, pfn_to_page(start_pfn), count))
 		err = -EINVAL;
 	*kernel_ns = ktime_get_ns() - start;
-	if (t && !err && in_cma_area(t, start_pfn, count)) {
+	if (t && !err) {
 		mutex_lock(&allocs_lock);
 		t->allocated -= count;
 		mutex_unlock(&allocs_lock);
@@ -860,24 +868,53 @@ static int __init add_cma_target(struct cma *cma, void *data)
 	return 0;
 }
 
+/*
+ * The CMA targets: the default area first, as index 0 was the default area
+ * before every area was reachable, then the others in cma_for_each_area()
+ * order.
+ */
+static int __init add_cma_targets(void)
+{
+	struct cma *def = default_cma();
+	unsigned int i;
+	int err;
+
+	err = cma_for_each_area(add_cma_target, NULL);
+	if (err)
+		return err;
+	for (i = 1; i < nr_cma_targets; i++) {
+		if (cma_targets[i].cma == def) {
+			memmove(&cma_targets[1], &cma_targets[0],
+				i * sizeof(cma_targets[0]));
+			cma_targets[0].cma = def;
+			break;
+		}
+	}
+	return 0;
+}
+
 /* A device of the module that uses CMA area @t, as a driver's would. */
 static int __init add_dma_dev(struct cma_target *t, unsigned int index)
 {
-	const struct platform_device_info info = {
-		.name = "gcma_test_dma",
-		.id = index,
-		.dma_mask = DMA_BIT_MASK(64),
-	};
 	struct platform_device *pdev;
+	int err;
 
 	if (!IS_ENABLED(CONFIG_DMA_CMA))
 		return 0;
-	pdev = platform_device_register_full(&info);
-	if (IS_ERR(pdev))
-		return PTR_ERR(pdev);
+	pdev = platform_device_alloc("gcma_test_dma", index);
+	if (!pdev)
+		return -ENOMEM;
+	/* Set before the device is announced: no one sees it without */
 #ifdef CONFIG_DMA_CMA
 	pdev->dev.cma_area = t->cma;
 #endif
+	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (!err)
+		err = platform_device_add(pdev);
+	if (err) {
+		platform_device_put(pdev);
+		return err;
+	}
 	t->dma_dev = pdev;
 	return 0;
 }
@@ -897,7 +934,7 @@ static int __init gcma_test_init(void)
 
 	if (!max_area_pages)
 		max_area_pages = totalram_pages() / 2;
-	err = cma_for_each_area(add_cma_target, NULL);
+	err = add_cma_targets();
 	if (err)
 		return err;
 	for (i = 0; i < nr_cma_targets; i++) {

@@ -20,12 +20,13 @@
  *    caller's path, only the backing differs), interleaved.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { Device, type Allocation, type Area } from '../device';
 import { GcmaError } from '../errors';
-import { cleancacheStats, type CleancacheStats } from '../stats';
+import { dropCaches, meminfoKiB } from '../procfs';
+import { requireCleancacheStats, type CleancacheStats } from '../stats';
 import { checkOptions, GUARANTEED_AREA, type BenchOptions } from './options';
 import type { Allocator, BenchReport, Phase, SizeResult, Throughput } from './report';
 import { summarize } from './stats';
@@ -39,21 +40,10 @@ function log(msg: string): void {
   console.log(`[bench] ${msg}`);
 }
 
-function counters(): CleancacheStats {
-  const s = cleancacheStats();
-  if (!s) throw new Error('this kernel has no cleancache (/sys/kernel/mm/cleancache)');
-  return s;
-}
-
 function delta(a: CleancacheStats, b: CleancacheStats): CleancacheStats {
   const out = { ...b };
   for (const k of Object.keys(b) as Array<keyof CleancacheStats>) if (k !== 'cached') out[k] = b[k] - a[k];
   return out;
-}
-
-function dropCaches(): void {
-  execFileSync('sync');
-  writeFileSync('/proc/sys/vm/drop_caches', '3');
 }
 
 function makeDataFiles(disk: string, dataMiB: number): string[] {
@@ -74,11 +64,11 @@ function makeDataFiles(disk: string, dataMiB: number): string[] {
 
 function throughput(config: Throughput['config'], files: readonly string[], seconds: number): Throughput {
   dropCaches();
-  const before = counters();
+  const before = requireCleancacheStats();
   const r = spawnSync(process.execPath, [join(__dirname, 'workers.js'), 'read', String(seconds), ...files], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`reader failed: ${r.stderr}`);
   const { bytes, seconds: took } = JSON.parse(r.stdout) as { bytes: number; seconds: number };
-  const t = { config, bytes, seconds: took, mibPerS: bytes / MiB / took, cleancache: delta(before, counters()) };
+  const t = { config, bytes, seconds: took, mibPerS: bytes / MiB / took, cleancache: delta(before, requireCleancacheStats()) };
   log(`throughput as ${config === 'cma' ? 'plain CMA' : 'GCMA area'}: ${t.mibPerS.toFixed(1)} MiB/s, restored ${t.cleancache.restored} pages`);
   return t;
 }
@@ -168,14 +158,14 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   log('phase 5/5: allocations under pressure');
   releaseGuaranteed();
   const load = startLoad({ files, dir: MOUNT, readers: 2, churnMiB: Math.round(o.memoryMiB / 4) });
-  const before = counters();
+  const before = requireCleancacheStats();
   try {
     await waitFor(
       'GCMA area and guaranteed area half full of cached data',
       () => gcma.stats().cached >= areaPages / 2 && guaranteed.stats().cached >= areaPages / 2,
       4 * o.durationS,
     );
-    log(`pressure: GCMA area ${gcma.stats().cached}/${areaPages} pages cached, guaranteed area ${guaranteed.stats().cached}/${areaPages}, CmaFree ${cmaFreeKiB()} KiB`);
+    log(`pressure: GCMA area ${gcma.stats().cached}/${areaPages} pages cached, guaranteed area ${guaranteed.stats().cached}/${areaPages}, CmaFree ${meminfoKiB('CmaFree') ?? '-'} KiB`);
     for (const pages of o.sizes) {
       const g = emptyResult('gcma', 'pressure', pages);
       const cg = emptyResult('cma+gcma', 'pressure', pages);
@@ -192,7 +182,7 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   } finally {
     await load.stop();
   }
-  const pressure = delta(before, counters());
+  const pressure = delta(before, requireCleancacheStats());
   const lookups = pressure.restored + pressure.missed;
 
   const report: BenchReport = {
@@ -215,11 +205,6 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   writeFileSync(join(resultsDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
   execFileSync('umount', [MOUNT]);
   return report;
-}
-
-function cmaFreeKiB(): number {
-  const m = /^CmaFree:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'));
-  return m ? Number(m[1]) : NaN;
 }
 
 if (require.main === module) {

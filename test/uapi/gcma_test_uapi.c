@@ -582,6 +582,8 @@ static void test_cma_areas(void)
 		ai = info_of(fd, GCMA_TEST_TARGET_CMA, i);
 		CHECK_EQ(ai.flags & ~(uint64_t)(GCMA_TEST_AREA_DEFAULT | GCMA_TEST_AREA_GUARANTEED), 0);
 		defaults += !!(ai.flags & GCMA_TEST_AREA_DEFAULT);
+		/* Index 0 is the default area, as before every area was reachable */
+		CHECK_EQ(!!(ai.flags & GCMA_TEST_AREA_DEFAULT), i == 0);
 		g = gcma_area_at(fd, ai.base_pfn);
 		if (!(ai.flags & GCMA_TEST_AREA_GUARANTEED)) {
 			/* An area carved out of it may start at its base */
@@ -627,7 +629,8 @@ static void test_cma_areas(void)
 /*
  * dma_alloc_coherent() on the module's device of each CMA area: the range
  * comes from the area (from GCMA for a guaranteed one), aligned to its
- * size rounded up to a power of two, and is freed whole.
+ * size rounded up to a power of two, and is freed whole; what the area
+ * cannot serve fails, counted, rather than come from the page allocator.
  */
 static void test_cma_dma(void)
 {
@@ -671,6 +674,23 @@ static void test_cma_dma(void)
 			  GCMA_TEST_PFN_MAX);
 		CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), ENOMEM);
 		CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, i).allocated, ai.allocated);
+		CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, i).failures, ai.failures + 2);
+		if (g.index != -1U) {
+			/*
+			 * A full area: dma-direct gets its page from the page
+			 * allocator instead, which is no allocation from the area.
+			 */
+			struct gcma_test_range whole = range(GCMA_TEST_TARGET_CMA, i,
+							     GCMA_TEST_ALLOC_ANYWHERE, 0, ai.count);
+
+			CHECK_OK(ioctl(fd, GCMA_TEST_IOC_ALLOC, &whole));
+			r = range(GCMA_TEST_TARGET_CMA, i, GCMA_TEST_ALLOC_ANYWHERE | GCMA_TEST_ALLOC_DMA,
+				  0, 1);
+			CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), ENOMEM);
+			CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, i).failures, ai.failures + 3);
+			CHECK_EQ(info_of(fd, GCMA_TEST_TARGET_CMA, i).owned, ai.count);
+			CHECK_OK(free_at(fd, GCMA_TEST_TARGET_CMA, whole.start_pfn, ai.count));
+		}
 		r = range(GCMA_TEST_TARGET_CMA, i, GCMA_TEST_ALLOC_ANYWHERE | GCMA_TEST_ALLOC_DMA |
 			  GCMA_TEST_ALLOC_COMPOUND, 0, 4);
 		CHECK_ERR(ioctl(fd, GCMA_TEST_IOC_ALLOC, &r), EOPNOTSUPP);

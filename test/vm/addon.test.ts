@@ -14,7 +14,7 @@ import { Device, type Area } from '../../lib/device';
 import * as errors from '../../lib/errors';
 import { native } from '../../lib/native';
 import { projectRoot } from '../../lib/paths';
-import { PfnRange } from '../../lib/pfn-range';
+import { formatPfn, PfnRange } from '../../lib/pfn-range';
 import { insmod, rmmod, TEST_MODULE } from './support/guest';
 
 const AREA_PAGES = 1024;
@@ -225,7 +225,7 @@ describe.each(['sync', 'async'] as const)('%s commands', (mode) => {
     const busy = await attempt(() => (mode === 'sync' ? area.alloc(4, { at: area.range.start + 4 }) : area.allocAsync(4, { at: area.range.start + 4 })));
     expect(busy).toBeInstanceOf(errors.BusyError);
     expect(busy).toMatchObject({ code: 'EBUSY', errno: -16, syscall: 'ioctl', command: 'GCMA_TEST_IOC_ALLOC' });
-    expect((busy as Error).message).toContain(`cannot allocate 4 pages at 0x${(area.range.start + 4).toString(16)} in GCMA area "${area.name}"`);
+    expect((busy as Error).message).toContain(`cannot allocate 4 pages at ${formatPfn(area.range.start + 4)} in GCMA area "${area.name}"`);
 
     using other = Device.open();
     const otherArea = other.area(area.index);

@@ -8,9 +8,11 @@
  * (its pool's `recalled`) and migrates nothing.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Device, type Allocation, type Area } from '../../lib/device';
 import { OutOfMemoryError } from '../../lib/errors';
+import { formatPfn } from '../../lib/pfn-range';
+import { cmaAreaStats, type CmaAreaStats } from '../../lib/stats';
 import { cmaFreeBytes, holdAnonMemory, insmod, memAvailableBytes, readCounters, rmmod, TEST_MODULE, vmstat } from './support/guest';
 
 jest.setTimeout(10 * 60_000);
@@ -31,11 +33,14 @@ const SIZES = [1, 2, 3, 16, 255, 256, 1024, 4096];
 /** dma-direct aligns a CMA range to its size, up to 2^CONFIG_CMA_ALIGNMENT pages. */
 const CMA_ALIGN_PAGES = 256;
 const PROACTIVENESS = '/proc/sys/vm/compaction_proactiveness';
+/** tracefs, mounted by the guest's init (the debug kernel has trace events). */
+const TRACING = '/sys/kernel/tracing';
 
 let dev: Device;
 let plain: Area;
 let guaranteed: Area;
 let proactiveness = '';
+let mounted = false;
 
 beforeAll(() => {
   if (!disk) throw new Error('GCMA_SCRATCH_DISK is not set: the test command attaches a scratch disk');
@@ -52,6 +57,7 @@ beforeAll(() => {
   execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', disk]);
   mkdirSync(mnt, { recursive: true });
   execFileSync('mount', ['-t', 'ext4', disk, mnt]);
+  mounted = true;
   // Only the page cache and cleancache see it: zeroes are quickest to make.
   execFileSync('dd', ['if=/dev/zero', `of=${mnt}/data`, 'bs=1M', `count=${FILE_MIB}`, 'status=none']);
   execFileSync('sync');
@@ -79,8 +85,11 @@ function largestRun(area: Area): number {
 afterAll(() => {
   if (proactiveness) writeFileSync(PROACTIVENESS, proactiveness);
   dev?.close();
-  if (disk) execFileSync('umount', [mnt], { stdio: 'ignore' });
-  rmmod('gcma_test');
+  try {
+    if (mounted) execFileSync('umount', [mnt], { stdio: 'ignore' });
+  } finally {
+    rmmod('gcma_test');
+  }
 });
 
 describe.each([
@@ -107,6 +116,90 @@ describe.each([
     }
     expect(area.stats()).toMatchObject({ allocated: 0, owned: 0, failures: 0 });
     if (backing) expect(backing.stats().allocated).toBe(gcmaBefore);
+  });
+});
+
+/** A cma: event from the trace buffer: its name and its key=value fields. */
+interface CmaEvent {
+  event: string;
+  [field: string]: string;
+}
+
+/** The cma: events in the trace buffer, oldest first. */
+function cmaEvents(): CmaEvent[] {
+  const events: CmaEvent[] = [];
+  for (const line of readFileSync(`${TRACING}/trace`, 'utf8').split('\n')) {
+    const m = /\s(cma_\w+): (.*)$/.exec(line);
+    if (!m) continue;
+    const e: CmaEvent = { event: m[1]! };
+    for (const kv of m[2]!.split(' ')) {
+      const eq = kv.indexOf('=');
+      if (eq > 0) e[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    events.push(e);
+  }
+  return events;
+}
+
+describe('the cma: tracepoints and sysfs counters', () => {
+  beforeAll(() => {
+    if (!existsSync(`${TRACING}/events/cma`)) throw new Error(`no ${TRACING}/events/cma: the debug kernel is built with trace events (debug.config)`);
+    writeFileSync(`${TRACING}/events/cma/enable`, '1');
+  });
+  afterAll(() => {
+    writeFileSync(`${TRACING}/events/cma/enable`, '0');
+  });
+
+  function counters(area: Area): CmaAreaStats {
+    const s = cmaAreaStats().find((c) => c.name === area.name);
+    if (!s) throw new Error(`no /sys/kernel/mm/cma/${area.name}`);
+    return s;
+  }
+
+  // The plain area is upstream's own path: the control for the guaranteed one.
+  it.each([
+    ['plain', () => plain],
+    ['guaranteed', () => guaranteed],
+  ])('fire for the %s area, for an allocation and its release', (_kind, get) => {
+    const area = get();
+    const before = counters(area);
+    writeFileSync(`${TRACING}/trace`, '');
+    const a = area.alloc(16);
+    const pfn = formatPfn(a.range.start);
+    a.free();
+    const ours = cmaEvents().filter((e) => e['name'] === area.name);
+    expect(ours).toEqual([
+      expect.objectContaining({ event: 'cma_alloc_start', count: '16', align: '0' }),
+      expect.objectContaining({ event: 'cma_alloc_finish', pfn, count: '16', align: '0', errorno: '0' }),
+      expect.objectContaining({ event: 'cma_release', pfn, count: '16' }),
+    ]);
+    const after = counters(area);
+    expect(after.allocPagesSuccess - before.allocPagesSuccess).toBe(16);
+    expect(after.releasePagesSuccess - before.releasePagesSuccess).toBe(16);
+    expect(after.allocPagesFail).toBe(before.allocPagesFail);
+  });
+
+  it('fire for a guaranteed area that has no pages left, with the error', () => {
+    const before = counters(guaranteed);
+    writeFileSync(`${TRACING}/trace`, '');
+    const whole = guaranteed.alloc(guaranteed.pages);
+    try {
+      expect(() => guaranteed.alloc(1)).toThrow(OutOfMemoryError);
+    } finally {
+      whole.free();
+    }
+    const ours = cmaEvents().filter((e) => e['name'] === guaranteed.name);
+    expect(ours.map((e) => [e.event, e['count'], e['errorno']])).toEqual([
+      ['cma_alloc_start', String(guaranteed.pages), undefined],
+      ['cma_alloc_finish', String(guaranteed.pages), '0'],
+      ['cma_alloc_start', '1', undefined],
+      ['cma_alloc_finish', '1', '-12'],
+      ['cma_release', String(guaranteed.pages), undefined],
+    ]);
+    const after = counters(guaranteed);
+    expect(after.allocPagesFail - before.allocPagesFail).toBe(1);
+    expect(after.allocPagesSuccess - before.allocPagesSuccess).toBe(guaranteed.pages);
+    expect(after.releasePagesSuccess - before.releasePagesSuccess).toBe(guaranteed.pages);
   });
 });
 

@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Device, type Area } from '../../lib/device';
 import { GcmaError } from '../../lib/errors';
-import { cleancacheStats, type CleancacheStats } from '../../lib/stats';
+import { requireCleancacheStats, type CleancacheStats } from '../../lib/stats';
 import { cmaFreeBytes, ensureArea, insmod, memAvailableBytes, memTotalBytes, rmmod, TEST_MODULE, vmstat } from './support/guest';
 import { scaled } from './support/scale';
 
@@ -110,7 +110,7 @@ function attempt(target: Area, pages: number, out: Outcomes): void {
 it('allocations under memory exhaustion succeed or fail with ENOMEM, and the area is whole afterwards', async () => {
   const baseline = area.stats();
   const held = area.alloc(HELD_PAGES);
-  const counters0: CleancacheStats = cleancacheStats()!;
+  const counters0: CleancacheStats = requireCleancacheStats();
   reader = spawn('sh', ['-c', `while :; do cat ${mnt}/data > /dev/null; done`], { stdio: 'ignore', detached: true });
 
   // Three workers of half of MemTotal each: one mapping larger than RAM is
@@ -158,7 +158,7 @@ it('allocations under memory exhaustion succeed or fail with ENOMEM, and the are
   await stop(reader);
   held.free();
 
-  const c = cleancacheStats()!;
+  const c = requireCleancacheStats();
   console.log(
     [
       `exhaustion: after ${trail.length} s (${exhaustedBy}; MemTotal ${Math.round(total / 2 ** 20)} MiB), MemAvailable - CmaFree at least ${Math.round(minAvail / 2 ** 20)} MiB during ${(loopMs / 1000).toFixed(0)} s of allocations`,

@@ -17,7 +17,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/paths';
-import { cleancacheStats, type CleancacheStats } from '../../lib/stats';
+import { requireCleancacheStats, type CleancacheStats } from '../../lib/stats';
 import { dropCaches, ensureArea, insmod, readCounters, rmmod, TEST_MODULE } from './support/guest';
 import { chunkData, MiB, verifyChunks, writeChunks } from './support/pattern';
 import { scaled } from './support/scale';
@@ -40,19 +40,16 @@ const STRESS_S = scaled(10, 120);
 /** How often the churn takes the whole area. */
 const BIG_EVERY_MS = 5000;
 let churn: ChildProcess;
-/** Alloc/free pairs of the churn: the GCMA area's and the guaranteed CMA area's. */
-let churnOps = { gcma: 0, cma: 0 };
+/**
+ * Alloc/free pairs of the churn that succeeded: the GCMA area's and the
+ * guaranteed CMA area's, and of each whole; null until the churn has ended.
+ */
+let churnOps: { gcma: number; cma: number; wholeGcma: number; wholeCma: number } | null = null;
 let before: CleancacheStats;
 /** The guaranteed CMA area's cleancache pool (gcma=guaranteed:32M, test/run.ts) */
 const GUARANTEED_POOL = '/sys/kernel/mm/cleancache/guaranteed';
 let guaranteedBefore: Record<string, number>;
 let verifiedBytes = 0;
-
-function counters(): CleancacheStats {
-  const s = cleancacheStats();
-  if (!s) throw new Error('no cleancache');
-  return s;
-}
 
 function mount(i: number): void {
   execFileSync('mount', ['-t', 'ext4', disks[i]!, mounts[i]!]);
@@ -128,11 +125,12 @@ beforeAll(() => {
     const areas = { gcma: dev.area('gcma_test'), cma: dev.cmaAreas().find((a) => a.backing === 'cma+gcma') };
     if (!areas.cma) throw new Error('no guaranteed CMA area');
     const sizes = [1, 16, 256, 4096];
-    const ops = { gcma: 0, cma: 0 }, lastBig = { gcma: Date.now(), cma: Date.now() };
+    // Counted: alloc/free pairs that succeeded, and those of a whole area.
+    const ops = { gcma: 0, cma: 0, wholeGcma: 0, wholeCma: 0 }, lastBig = { gcma: Date.now(), cma: Date.now() };
     let stop = false;
     process.on('SIGTERM', () => { stop = true; });
-    const size = (k) => {
-      if (Date.now() - lastBig[k] < ${BIG_EVERY_MS}) return sizes[ops[k] % sizes.length];
+    const size = (k, i) => {
+      if (Date.now() - lastBig[k] < ${BIG_EVERY_MS}) return sizes[(i >> 1) % sizes.length];
       lastBig[k] = Date.now();
       return areas[k].pages;
     };
@@ -140,15 +138,24 @@ beforeAll(() => {
       for (let i = 0; !stop; i++) {
         const k = i % 2 ? 'cma' : 'gcma';
         const opts = k === 'cma' && i % 4 === 1 ? { dma: true } : {};
-        try { const a = await areas[k].allocAsync(size(k), opts); await a.freeAsync(); } catch (e) { if (e.code !== 'ENOMEM' && e.code !== 'EBUSY') throw e; }
-        ops[k]++;
+        const pages = size(k, i);
+        try {
+          const a = await areas[k].allocAsync(pages, opts);
+          await a.freeAsync();
+          ops[k]++;
+          if (pages === areas[k].pages) ops[k === 'cma' ? 'wholeCma' : 'wholeGcma']++;
+        } catch (e) { if (e.code !== 'ENOMEM' && e.code !== 'EBUSY') throw e; }
       }
       dev.close();
       process.stdout.write(JSON.stringify(ops));
     })();`;
   churn = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  churn.stdout!.on('data', (d: Buffer) => (churnOps = JSON.parse(d.toString()) as typeof churnOps));
-  before = counters();
+  let out = '';
+  churn.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  churn.once('close', () => {
+    if (out) churnOps = JSON.parse(out) as NonNullable<typeof churnOps>;
+  });
+  before = requireCleancacheStats();
   guaranteedBefore = readCounters(GUARANTEED_POOL);
 });
 
@@ -227,7 +234,7 @@ it('stress-ng: verifying file stressors on both filesystems', () => {
 });
 
 it('exercised cleancache: stores, restores and recalls; the churn ran', async () => {
-  const d = counters();
+  const d = requireCleancacheStats();
   const delta = {
     stored: d.stored - before.stored,
     restored: d.restored - before.restored,
@@ -239,11 +246,12 @@ it('exercised cleancache: stores, restores and recalls; the churn ran', async ()
   churn.kill('SIGTERM');
   await done;
   console.log(
-    `integrity: ${(verifiedBytes / MiB).toFixed(0)} MiB verified, churn ${churnOps.gcma} GCMA and ${churnOps.cma} guaranteed CMA alloc/free pairs, ` +
+    `integrity: ${(verifiedBytes / MiB).toFixed(0)} MiB verified, churn ${churnOps?.gcma} GCMA (${churnOps?.wholeGcma} whole) and ` +
+      `${churnOps?.cma} guaranteed CMA (${churnOps?.wholeCma} whole) alloc/free pairs, ` +
       `cleancache ${JSON.stringify(delta)}, ${guaranteedRecalled} recalled by the guaranteed CMA area`,
   );
-  expect(churnOps.gcma).toBeGreaterThan(0);
-  expect(churnOps.cma).toBeGreaterThan(0);
+  expect(churnOps).not.toBeNull();
+  for (const [kind, pairs] of Object.entries(churnOps!)) expect({ kind, ran: pairs > 0 }).toEqual({ kind, ran: true });
   expect(delta.stored).toBeGreaterThan(0);
   expect(delta.restored).toBeGreaterThan(0);
   expect(delta.recalled).toBeGreaterThan(0);

@@ -1,9 +1,10 @@
 /** Helpers for suites that run inside the guest: sysfs counters, modules, caches. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../../lib/paths';
-import { cleancacheStats as readCleancacheStats } from '../../../lib/stats';
+import { dropCaches, meminfoKiB, vmstatCounter } from '../../../lib/procfs';
+import { requireCleancacheStats } from '../../../lib/stats';
 
 /** gcma_test.ko for the running kernel: make test names the debug flavour's. */
 export const TEST_MODULE = process.env['GCMA_TEST_MODULE'] ?? join(projectRoot(), 'kernel', 'module', 'gcma_test.ko');
@@ -25,9 +26,7 @@ export function readCounters(dir: string): Record<string, number> {
 
 /** lib/stats.ts's typed counters, as a plain record for the suites' deltas. */
 export function cleancacheStats(): Record<string, number> {
-  const s = readCleancacheStats();
-  if (!s) throw new Error('this kernel has no cleancache (/sys/kernel/mm/cleancache)');
-  return { ...s };
+  return { ...requireCleancacheStats() };
 }
 
 export function insmod(ko: string, ...params: string[]): void {
@@ -38,19 +37,12 @@ export function rmmod(name: string): void {
   execFileSync('rmmod', [name]);
 }
 
-/**
- * Write back dirty data and drop the clean page cache, whose folios go to
- * cleancache, and unused inodes and dentries, whose copies stay.
- */
-export function dropCaches(): void {
-  execFileSync('sync');
-  writeFileSync('/proc/sys/vm/drop_caches', '3');
-}
+export { dropCaches };
 
 function meminfoBytes(field: string): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync('/proc/meminfo', 'utf8'));
-  if (!m) throw new Error(`no ${field} in /proc/meminfo`);
-  return Number(m[1]) * 1024;
+  const kib = meminfoKiB(field);
+  if (kib === null) throw new Error(`no ${field} in /proc/meminfo`);
+  return kib * 1024;
 }
 
 /**
@@ -59,9 +51,9 @@ function meminfoBytes(field: string): number {
  * oom_kill) are missing, and reading them as 0 made checks that could not fail.
  */
 export function vmstat(field: string): number {
-  const m = new RegExp(`^${field} (\\d+)$`, 'm').exec(readFileSync('/proc/vmstat', 'utf8'));
-  if (!m) throw new Error(`/proc/vmstat has no ${field} (CONFIG_VM_EVENT_COUNTERS?)`);
-  return Number(m[1]);
+  const n = vmstatCounter(field);
+  if (n === null) throw new Error(`/proc/vmstat has no ${field} (CONFIG_VM_EVENT_COUNTERS?)`);
+  return n;
 }
 
 export function memAvailableBytes(): number {

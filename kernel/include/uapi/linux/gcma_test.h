@@ -43,8 +43,9 @@
  *   ENOMEM        register: no free contiguous range of that size (in
  *                 the CMA area, with GCMA_TEST_REGISTER_FROM_CMA);
  *                 alloc anywhere: no free range of that size in the area;
- *                 CMA alloc: cma_alloc() or dma_alloc_coherent() failed,
- *                 or a DMA range larger than the area
+ *                 CMA alloc: cma_alloc() failed, dma_alloc_coherent()
+ *                 failed or served it from outside the area, or a DMA
+ *                 range larger than the area
  *   ENOENT        no area with that index; free: nothing allocated there
  *   ERANGE        explicit alloc: the range is not inside the area
  *   EBUSY         explicit alloc: a page of the range is allocated already;
@@ -55,7 +56,8 @@
  *                 hardware-poisoned and keeps them out of use for good
  *                 (counted in sysfs "lost"); the range is freed
  *   EOPNOTSUPP    explicit or compound allocation from a CMA area;
- *                 GCMA_TEST_ALLOC_DMA from a GCMA area; allocation from a
+ *                 GCMA_TEST_ALLOC_DMA from a GCMA area, or on a kernel
+ *                 without CONFIG_DMA_CMA; allocation from a
  *                 GCMA area that backs a CMA area (its CMA bitmap owns
  *                 it); register with GCMA_TEST_REGISTER_FROM_CMA when the
  *                 default CMA area is guaranteed (its pages are GCMA's)
@@ -90,8 +92,10 @@ enum gcma_test_target {
  * CMA target, with GCMA_TEST_ALLOC_ANYWHERE: dma_alloc_coherent() on a
  * device of the module whose CMA area (dev->cma_area) is the area, as a
  * driver's would be; freed whole only. dma-direct aligns the range to its
- * size rounded up to a power of two, and falls back to the page allocator
- * when the area cannot serve it: start_pfn then lies outside the area.
+ * size rounded up to a power of two (at most 2^CONFIG_CMA_ALIGNMENT
+ * pages) and zeroes it, so kernel_ns is not cma_alloc()'s alone. Where
+ * the area cannot serve it, dma-direct takes pages from the page allocator
+ * instead: the module gives them back and fails with ENOMEM.
  */
 #define GCMA_TEST_ALLOC_DMA		0x4
 #define GCMA_TEST_ALLOC_FLAGS		(GCMA_TEST_ALLOC_ANYWHERE | \
@@ -140,9 +144,10 @@ struct gcma_test_register {
 /*
  * GCMA_TEST_IOC_AREA_INFO: an area and its statistics. GCMA areas are
  * numbered from 0 in registration order, whoever registered them (the
- * areas backing guaranteed CMA areas first, at boot); CMA areas from 0 in
- * the order they were declared (cma_for_each_area()); the default area is
- * not always first: look for its flag.
+ * areas backing guaranteed CMA areas first, at boot); CMA areas from 0:
+ * the default area (if any) first, then the others in the order they were
+ * declared (cma_for_each_area()). A name longer than GCMA_TEST_NAME_LEN - 1
+ * bytes (CMA allows 63) is cut short.
  */
 struct gcma_test_area_info {
 	__u32 target;			/* (in) enum gcma_test_target */
@@ -153,8 +158,10 @@ struct gcma_test_area_info {
 	__u64 allocated;	/* (out) pages allocated (CMA: by this module) */
 	/* (out) pages holding cleancache copies (CMA: in its GCMA backing) */
 	__u64 cached;
-	__u64 allocations;	/* (out) successful allocations (CMA: ditto) */
-	__u64 failures;		/* (out) allocations that found pages busy */
+	/* (out) successful allocations (CMA: by this module) */
+	__u64 allocations;
+	/* (out) allocations that found pages busy (CMA: that failed) */
+	__u64 failures;
 	__u64 owned;		/* (out) pages this open file owns */
 	__u64 flags;		/* (out) GCMA_TEST_AREA_* */
 	__u64 reserved;
