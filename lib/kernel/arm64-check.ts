@@ -33,9 +33,10 @@ export interface Arm64CheckInputs {
   logFile: string;
 }
 
-/** The key under which the series check remembers a passed arm64 check. */
+/** The key under which the series check remembers a passed arm64 check: its inputs, and what it compiles and requires. */
 export function arm64Key(i: Pick<Arm64CheckInputs, 'sourceVersion' | 'configTexts' | 'patchTexts'>): string {
-  return `arm64:${inputsKey([i.sourceVersion, ...i.configTexts, ...i.patchTexts])}`;
+  const check = [...ARM64, ...ARM64_OBJECTS, ...ARM64_REQUIRED].join(' ');
+  return `arm64:${inputsKey([i.sourceVersion, check, ...i.configTexts, ...i.patchTexts])}`;
 }
 
 /** Compile ARM64_OBJECTS for arm64 in the source tree as it is (the whole series); throws on an error or a warning. */
