@@ -20,12 +20,13 @@
  *    caller's path, only the backing differs), interleaved.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { Device, type Allocation, type Area } from '../device';
 import { GcmaError } from '../errors';
 import { dropCaches, meminfoKiB } from '../procfs';
+import { mountScratch } from '../scratch';
 import { requireCleancacheStats, type CleancacheStats } from '../stats';
 import { checkOptions, GUARANTEED_AREA, type BenchOptions } from './options';
 import type { Allocator, BenchReport, Phase, SizeResult, Throughput } from './report';
@@ -47,9 +48,7 @@ function delta(a: CleancacheStats, b: CleancacheStats): CleancacheStats {
 }
 
 function makeDataFiles(disk: string, dataMiB: number): string[] {
-  execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', disk]);
-  mkdirSync(MOUNT, { recursive: true });
-  execFileSync('mount', ['-t', 'ext4', disk, MOUNT]);
+  mountScratch(disk, MOUNT);
   const n = Math.max(1, Math.ceil(dataMiB / FILE_MIB));
   const files: string[] = [];
   for (let i = 0; i < n; i++) {

@@ -10,6 +10,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/paths';
+import { mountExt4, mountScratch } from '../../lib/scratch';
 import { chunkData, MiB, readChunks, verifyChunks, writeChunks } from './support/pattern';
 import { AREA_PAGES, cleancacheStats, cmaFreeBytes, dropCaches, ensureArea, gcmaCapacityPages, holdAnonMemory, memAvailableBytes, readCounters } from './support/guest';
 import { scaled, SOAK } from './support/scale';
@@ -34,7 +35,7 @@ const PAGE_CACHE_MIB = scaled(96, Infinity);
 const SMALL_FILE_CHUNKS = 104;
 
 function mount(): void {
-  execFileSync('mount', ['-t', 'ext4', disk!, mnt]);
+  mountExt4(disk!, mnt);
 }
 
 /**
@@ -78,9 +79,7 @@ describe.each([4096, 1024])('ext4 with %i-byte blocks', (blockSize) => {
   const expected = (c: number): Buffer => changed.get(c) ?? chunkData(1, c);
 
   beforeAll(() => {
-    execFileSync('mkfs.ext4', ['-q', '-F', '-O', 'encrypt', '-b', String(blockSize), disk!]);
-    mkdirSync(mnt, { recursive: true });
-    mount();
+    mountScratch(disk!, mnt, { blockSize, features: ['encrypt'] });
     // Larger than what the page cache can hold, so the second read cannot
     // be served by the page cache alone, but smaller than the page cache and
     // the area together: a sequential loop over more than both would evict

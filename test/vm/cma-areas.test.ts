@@ -8,10 +8,11 @@
  * (its pool's `recalled`) and migrates nothing.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Device, type Allocation, type Area } from '../../lib/device';
 import { OutOfMemoryError } from '../../lib/errors';
 import { formatPfn } from '../../lib/pfn-range';
+import { mountScratch } from '../../lib/scratch';
 import { cmaAreaStats, type CmaAreaStats } from '../../lib/stats';
 import { cmaFreeBytes, holdAnonMemory, insmod, memAvailableBytes, readCounters, rmmod, TEST_MODULE, vmstat } from './support/guest';
 
@@ -54,9 +55,7 @@ beforeAll(() => {
   // guaranteed allocation is measured not to.
   proactiveness = readFileSync(PROACTIVENESS, 'utf8').trim();
   writeFileSync(PROACTIVENESS, '0');
-  execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', disk]);
-  mkdirSync(mnt, { recursive: true });
-  execFileSync('mount', ['-t', 'ext4', disk, mnt]);
+  mountScratch(disk, mnt);
   mounted = true;
   // Only the page cache and cleancache see it: zeroes are quickest to make.
   execFileSync('dd', ['if=/dev/zero', `of=${mnt}/data`, 'bs=1M', `count=${FILE_MIB}`, 'status=none']);

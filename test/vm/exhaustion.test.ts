@@ -8,10 +8,11 @@
  * scan and panic_on_warn); afterwards the area is back where it started.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Device, type Area } from '../../lib/device';
 import { GcmaError } from '../../lib/errors';
+import { mountScratch } from '../../lib/scratch';
 import { requireCleancacheStats, type CleancacheStats } from '../../lib/stats';
 import { cmaFreeBytes, ensureArea, insmod, memAvailableBytes, memTotalBytes, rmmod, TEST_MODULE, vmstat } from './support/guest';
 import { scaled } from './support/scale';
@@ -73,9 +74,7 @@ beforeAll(() => {
   insmod(TEST_MODULE);
   dev = Device.open();
   area = dev.area('gcma_test');
-  execFileSync('mkfs.ext4', ['-q', '-F', '-b', '4096', disk]);
-  mkdirSync(mnt, { recursive: true });
-  execFileSync('mount', ['-t', 'ext4', disk, mnt]);
+  mountScratch(disk, mnt);
   // Contents do not matter to the page cache or cleancache; zeroes are
   // much faster to make than random bytes under TCG.
   execFileSync('dd', ['if=/dev/zero', `of=${mnt}/data`, 'bs=1M', `count=${DATA_MIB}`, 'status=none']);

@@ -14,9 +14,10 @@
  * cleancache stored, restored and recalled.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/paths';
+import { mountExt4, mountScratch } from '../../lib/scratch';
 import { requireCleancacheStats, type CleancacheStats } from '../../lib/stats';
 import { dropCaches, ensureArea, insmod, readCounters, rmmod, TEST_MODULE } from './support/guest';
 import { chunkData, MiB, verifyChunks, writeChunks } from './support/pattern';
@@ -52,7 +53,7 @@ let guaranteedBefore: Record<string, number>;
 let verifiedBytes = 0;
 
 function mount(i: number): void {
-  execFileSync('mount', ['-t', 'ext4', disks[i]!, mounts[i]!]);
+  mountExt4(disks[i]!, mounts[i]!);
 }
 
 function umount(i: number): void {
@@ -109,9 +110,7 @@ beforeAll(() => {
   ensureArea();
   insmod(TEST_MODULE);
   for (const [i, d] of disks.entries()) {
-    execFileSync('mkfs.ext4', ['-q', '-F', '-b', String(blockSizes[i]), d]);
-    mkdirSync(mounts[i]!, { recursive: true });
-    mount(i);
+    mountScratch(d, mounts[i]!, { blockSize: blockSizes[i]! });
   }
   // Allocate and free ranges as fast as possible, all along, in turn from
   // the GCMA area and (through cma_alloc() and dma_alloc_coherent()) from
