@@ -81,6 +81,18 @@ export interface FreeResult {
   kernelNs: number;
 }
 
+/**
+ * Closes the file of a Device collected while open (the kernel then frees
+ * every range it owned), with a warning, as Node does for a FileHandle.
+ */
+const unclosedDevices = new FinalizationRegistry<NativeDevice>((handle) => {
+  if (handle.closed) return;
+  handle.close();
+  process.emitWarning(`a Device of ${handle.path} was closed on garbage collection, freeing what it owned: close it (or use \`using\`)`, {
+    code: 'GCMA_DEVICE_UNCLOSED',
+  });
+});
+
 /** At most this many commands of one Device wait on libuv's thread pool at once. */
 export const DEFAULT_MAX_IN_FLIGHT = 2;
 
@@ -182,8 +194,10 @@ export class Device implements Disposable {
   private readonly gate: Gate;
 
   private constructor(handle: NativeDevice, opts: DeviceOptions) {
+    const limit = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     let v;
     try {
+      if (!Number.isInteger(limit) || limit < 1) throw invalidArgument(`maxInFlight must be a positive integer, not ${limit}`);
       v = call(`query ${handle.path}`, () => handle.version());
     } catch (err) {
       handle.close();
@@ -204,9 +218,8 @@ export class Device implements Disposable {
     this.hasGcma = (v.features & c.FEATURE_GCMA) !== 0;
     this.hasCma = (v.features & c.FEATURE_CMA) !== 0;
     this.hasCmaAreas = (v.features & c.FEATURE_CMA_AREAS) !== 0;
-    const limit = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
-    if (!Number.isInteger(limit) || limit < 1) throw invalidArgument(`maxInFlight must be a positive integer, not ${limit}`);
     this.gate = new Gate(limit);
+    unclosedDevices.register(this, handle, this);
   }
 
   /** Open the device (synchronously). */
@@ -232,6 +245,7 @@ export class Device implements Disposable {
    * call twice; commands in flight finish first.
    */
   close(): void {
+    unclosedDevices.unregister(this);
     this.handle.close();
   }
 

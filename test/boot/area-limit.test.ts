@@ -1,9 +1,10 @@
 /**
  * GCMA's area limit through /dev/gcma_test, in a boot of its own: areas are
  * permanent, so using them all up would starve the other VM suites. Booted
- * without cma=, which the same run checks (the CMA target: ENODEV). The C
- * program fills the areas; then the TypeScript API must see the same errors
- * typed: AreaLimitError and NoDeviceError.
+ * without cma=, which the same run checks (the CMA target has no area:
+ * ENOENT). The C program fills the areas; then the TypeScript API must see
+ * the same errors typed: AreaLimitError, NoDeviceError (no default area)
+ * and NotFoundError (no CMA area 0).
  */
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/paths';

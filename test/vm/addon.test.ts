@@ -7,7 +7,7 @@
  * reserved fields, bad pointers, EPERM on a handed-over file, ENOSPC.)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Device, type Area } from '../../lib/device';
@@ -15,6 +15,7 @@ import * as errors from '../../lib/errors';
 import { native } from '../../lib/native';
 import { projectRoot } from '../../lib/paths';
 import { formatPfn, PfnRange } from '../../lib/pfn-range';
+import { caught, rejected } from '../support/throws';
 import { insmod, rmmod, TEST_MODULE } from './support/guest';
 
 const AREA_PAGES = 1024;
@@ -36,24 +37,6 @@ afterEach(() => {
   // Every test leaves the area as it found it.
   expect(area.stats()).toMatchObject({ allocated: 0, owned: 0 });
 });
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('did not throw');
-}
-
-async function rejected(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('did not reject');
-}
 
 describe('device', () => {
   it('reports the kernel: ABI, page size, GCMA and the cma=64M area', async () => {
@@ -321,6 +304,27 @@ describe('concurrency', () => {
     // Started before the close: they ran; the close then freed their ranges.
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled']);
     expect(area.stats().allocated).toBe(0);
+  });
+
+  it('closes the file when opening fails on a bad option', () => {
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    expect(caught(() => Device.open(undefined, { maxInFlight: 0 }))).toBeInstanceOf(errors.InvalidArgumentError);
+    expect(fds()).toBe(before);
+  });
+
+  it('closes a Device collected while open, with a warning, which frees what it owned', () => {
+    const script = `
+      const { Device } = require(${JSON.stringify(join(projectRoot(), 'dist', 'lib', 'index.js'))});
+      (function leak() { Device.open().area(${area.index}).alloc(8); })();
+      const owned = () => { const d = Device.open(); try { return d.area(${area.index}).stats().allocated; } finally { d.close(); } };
+      const held = owned();
+      global.gc();
+      setTimeout(() => console.log(JSON.stringify({ held, after: owned() })), 100);`;
+    const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ held: 8, after: 0 });
+    expect(r.stderr).toMatch(/\[GCMA_DEVICE_UNCLOSED\] Warning: a Device of \/dev\/gcma_test was closed on garbage collection/);
   });
 
   it('works from a worker thread, with its own instance of the addon', async () => {
