@@ -16,7 +16,7 @@ PACKAGES=(
   build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod xz-utils git
   python3 python3-ply python3-git qemu-system-x86 e2fsprogs
   gcc-multilib cmake fio stress-ng lz4
-  clang lld llvm
+  clang lld llvm ccache
 )
 missing=()
 for p in "${PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
