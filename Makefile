@@ -19,6 +19,7 @@ CLI := node dist/lib/cli.js
 MODULE := kernel/module/gcma_test.ko
 FIXTURES := test/fixtures/warn-module
 UAPI_TEST := test/uapi/gcma_test_uapi
+HEAP_TEST := test/uapi/dmabuf_heap_test
 UAPI_HEADER := kernel/include/uapi/linux/gcma_test.h
 FSCRYPT_TOOL := test/fscrypt/fscrypt_key
 ADDON := build/Release/gcma.node
@@ -53,8 +54,12 @@ fixtures: $(UAPI_TEST)
 	$(LOCK) $(MAKE) -C $(KDIR) M=$(CURDIR)/$(FIXTURES) modules
 
 # The device's C test program (run in the VM by test/vm/device.test.ts)
-$(UAPI_TEST): test/uapi/gcma_test_uapi.c $(UAPI_HEADER)
+$(UAPI_TEST): test/uapi/gcma_test_uapi.c test/uapi/tap.h $(UAPI_HEADER)
 	$(CC) -O2 -Wall -Wextra -Werror -I kernel/include/uapi -o $@ $<
+
+# Any dma-buf heap, through linux/dma-heap.h (test/vm/dma-heaps.test.ts)
+$(HEAP_TEST): test/uapi/dmabuf_heap_test.c test/uapi/tap.h
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 # The fscrypt ioctls the ext4 suite uses (test/vm/cleancache-ext4.test.ts)
 $(FSCRYPT_TOOL): test/fscrypt/fscrypt_key.c
@@ -64,11 +69,11 @@ $(FSCRYPT_TOOL): test/fscrypt/fscrypt_key.c
 # modules; GCMA_T0 lets it count the setup in its times.
 test soak: export GCMA_T0 := $(shell date +%s%3N)
 test: setup
-	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(FSCRYPT_TOOL)
+	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(HEAP_TEST) $(FSCRYPT_TOOL)
 	node dist/test/run.js
 
 soak: setup
-	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(FSCRYPT_TOOL)
+	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(HEAP_TEST) $(FSCRYPT_TOOL)
 	node dist/test/run.js --soak
 
 run: kernel
@@ -82,4 +87,4 @@ vm: kernel
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(FIXTURES) clean
-	rm -rf dist build docs/api $(UAPI_TEST) $(FSCRYPT_TOOL)
+	rm -rf dist build docs/api $(UAPI_TEST) $(HEAP_TEST) $(FSCRYPT_TOOL)

@@ -5,8 +5,10 @@
       "target_name": "gcma",
       "sources": [
         "addon/addon.cc",
+        "addon/args.cc",
         "addon/commands.cc",
         "addon/device.cc",
+        "addon/dma_buf.cc",
         "addon/errors.cc"
       ],
       "include_dirs": [

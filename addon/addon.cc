@@ -1,10 +1,12 @@
-// gcma.node: the ioctls of /dev/gcma_test (include/uapi/linux/gcma_test.h),
-// nothing more. The TypeScript layer (lib/device.ts) builds the API on it.
+// gcma.node: the ioctls of /dev/gcma_test (include/uapi/linux/gcma_test.h)
+// and of dma-buf heaps and dma-bufs (linux/dma-heap.h, linux/dma-buf.h). The
+// TypeScript layer (lib/device.ts, lib/dma-heap.ts) builds the API on it.
 #include <napi.h>
 
 #include "addon.h"
 #include "commands.h"
 #include "device.h"
+#include "dma_buf.h"
 
 namespace gcma {
 
@@ -15,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);  // deleted with the environment
   exports.Set("Device", device);
   exports.Set("constants", Constants(env));
+  exports.Set("dmaBuf", DmaBufExports(env));
   return exports;
 }
 

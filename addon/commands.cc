@@ -4,25 +4,10 @@
 
 #include <string>
 
+#include "args.h"
+
 namespace gcma {
 namespace {
-
-constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
-
-// Argument i as an integer in [0, max]: what fits the field and a JS number
-// exactly. Whether the kernel accepts the value is the kernel's to say.
-double IntegerArg(const Napi::CallbackInfo& info, size_t i, const char* name, double max) {
-  Napi::Env env = info.Env();
-  if (i >= info.Length() || !info[i].IsNumber()) {
-    throw Napi::TypeError::New(env, std::string(name) + " must be a number");
-  }
-  double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!(v >= 0 && v <= max) || v != static_cast<double>(static_cast<uint64_t>(v))) {
-    throw Napi::RangeError::New(env, std::string(name) + " must be an integer from 0 to " +
-                                         std::to_string(static_cast<uint64_t>(max)));
-  }
-  return v;
-}
 
 __u32 U32Arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   return static_cast<__u32>(IntegerArg(info, i, name, 4294967295.0));
@@ -69,13 +54,7 @@ Napi::Value VersionCommand::Result(Napi::Env env, const Arg& v) {
 
 RegisterCommand::Arg RegisterCommand::Parse(const Napi::CallbackInfo& info) {
   Arg r{};
-  if (info.Length() < 1 || !info[0].IsString()) {
-    throw Napi::TypeError::New(info.Env(), "name must be a string");
-  }
-  std::string name = info[0].As<Napi::String>().Utf8Value();
-  if (name.find('\0') != std::string::npos) {
-    throw Napi::TypeError::New(info.Env(), "name must not contain NUL characters");
-  }
+  std::string name = StringArg(info, 0, "name");
   // A name that fills the field leaves no NUL: the kernel says ENAMETOOLONG.
   memcpy(r.name, name.data(), std::min(name.size(), sizeof(r.name)));
   r.count = U64Arg(info, 1, "count");

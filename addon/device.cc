@@ -208,10 +208,8 @@ Napi::Value Device::RunAsync(const Napi::CallbackInfo& info) {
     worker->Queue();
     return promise;
   } catch (const Napi::Error& e) {
-    // Bad arguments and a closed device reject, as a Promise API should.
-    Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
-    deferred.Reject(e.Value());
-    return deferred.Promise();
+    // Bad arguments and a closed device reject
+    return RejectedPromise(env, e);
   }
 }
 

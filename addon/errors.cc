@@ -43,6 +43,12 @@ Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const char* 
   return error;
 }
 
+Napi::Promise RejectedPromise(Napi::Env env, const Napi::Error& e) {
+  Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+  deferred.Reject(e.Value());
+  return deferred.Promise();
+}
+
 Napi::Error ClosedError(Napi::Env env, const char* what) {
   Napi::Error error = Napi::Error::New(env, std::string("the device is closed: cannot ") + what);
   error.Set("code", Napi::String::New(env, "ERR_GCMA_DEVICE_CLOSED"));

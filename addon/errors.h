@@ -14,6 +14,10 @@ Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const char* 
 // Using a closed device: no system call was made.
 Napi::Error ClosedError(Napi::Env env, const char* what);
 
+// A Promise rejected with `e`: what an async method returns for bad
+// arguments, as a Promise API should, rather than throwing.
+Napi::Promise RejectedPromise(Napi::Env env, const Napi::Error& e);
+
 }  // namespace gcma
 
 #endif

@@ -7,6 +7,7 @@
  *   gcma vm [options] -- COMMAND [ARG...]   boot it under QEMU and run COMMAND
  *   gcma status [--json]                    what this kernel has of GCMA
  *   gcma areas|register|alloc|stats|session the test device (lib/device-cli.ts)
+ *   gcma heap list|alloc                    dma-buf heaps (lib/heap-cli.ts)
  *   gcma bench [options]                    GCMA vs CMA under pressure, in the VM
  *
  * Exit status: 0 success; 1 error; 2 usage; 3 the kernel (or the library
@@ -25,6 +26,7 @@ import { Device } from './device';
 import { allocAndFree, EXIT, exitCodeFor, formatAreas, formatRuns, listAreas, resolveArea, runSession } from './device-cli';
 import { table } from './util/table';
 import { GcmaError } from './errors';
+import { allocFromHeap, formatHeapAlloc, formatHeaps, listHeaps, parseBytes } from './heap-cli';
 import { PfnRange } from './pfn-range';
 import { cleancacheStats } from './stats';
 import { formatStatus, readStatus } from './status';
@@ -48,6 +50,10 @@ const USAGE = `usage:
              GCMA area's name or index, cma (the default CMA area), cma:NAME or
              cma:INDEX; --dma: dma_alloc_coherent() on a CMA area's device)
   gcma stats [--json] [--device PATH]
+  gcma heap list [--json]                 the dma-buf heaps (/dev/dma_heap)
+  gcma heap alloc NAME SIZE [--hold SECONDS] [--json]
+             (SIZE in bytes, or with K, M, G; checks the buffer is zeroed,
+             closes it on exit)
   gcma bench [--quick] [--area MiB] [--sizes 1,64,...] [--reps N] [--duration S]
              [--data MiB] [--memory MiB] [--results DIR] [--json]
   gcma session [--json] [--device PATH]   commands on stdin: areas, stats,
@@ -211,6 +217,32 @@ async function deviceCommand(cmd: string, argv: readonly string[]): Promise<numb
   throw new UsageError(`unknown command '${cmd}'`);
 }
 
+async function heapCommand(argv: readonly string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'list') {
+    const a = deviceArgs(rest, ['json'], []);
+    const rows = listHeaps();
+    emit(a, rows, () => formatHeaps(rows));
+    return EXIT.OK;
+  }
+  if (sub === 'alloc') {
+    const a = deviceArgs(rest, ['json', 'hold'], ['NAME', 'SIZE']);
+    const [name, size] = a.positionals as [string, string];
+    const hold = Number(a.values.hold ?? 0);
+    if (!(hold >= 0)) throw new UsageError(`--hold needs a number of seconds, not '${a.values.hold}'`);
+    let bytes: number;
+    try {
+      bytes = parseBytes(size);
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    }
+    const r = await allocFromHeap(name, bytes, hold * 1000);
+    emit(a, r, () => formatHeapAlloc(r));
+    return r.nonZeroBytes ? EXIT.ERROR : EXIT.OK;
+  }
+  throw new UsageError('gcma heap: expected list or alloc');
+}
+
 async function bench(argv: readonly string[]): Promise<number> {
   let parsed;
   try {
@@ -282,6 +314,8 @@ async function main(argv: string[]): Promise<number> {
     case 'stats':
     case 'session':
       return deviceCommand(cmd, rest);
+    case 'heap':
+      return heapCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -150,6 +150,31 @@ const OPEN_HINTS: Readonly<Record<string, string>> = {
   EACCES: 'the device is root-only (0600): run as root',
 };
 
+/** What to do about an error, by code: for ioctls and other calls, and for open(). */
+export interface ErrorHints {
+  /** For a failed ioctl (or mmap), by code. */
+  call: Readonly<Record<string, string>>;
+  /** For a failed open(), by code; falls back to {@link call}. */
+  open: Readonly<Record<string, string>>;
+}
+
+/** The test device's. */
+export const DEVICE_HINTS: ErrorHints = { call: HINTS, open: OPEN_HINTS };
+
+/** A dma-buf heap's and a dma-buf's (lib/dma-heap.ts). */
+export const HEAP_HINTS: ErrorHints = {
+  call: {
+    ENOMEM: 'the heap has no room for it (a CMA heap: its area is full, or too fragmented for the size)',
+    EINVAL: 'the length must be more than 0, the heap flags 0, the fd flags within O_RDWR | O_CLOEXEC',
+    ENOTTY: 'not a dma-buf heap or a dma-buf',
+    EACCES: 'a dma-buf opened read-only cannot be mapped writable',
+  },
+  open: {
+    ENOENT: 'no such heap: see DmaHeap.list() (/dev/dma_heap)',
+    EACCES: 'the heap node is not readable by this user',
+  },
+};
+
 interface NativeErrorShape {
   code?: unknown;
   errno?: unknown;
@@ -164,13 +189,13 @@ interface NativeErrorShape {
  * e.g. 'allocate 16 pages anywhere in GCMA area "a"'. Errors without an
  * errno code (TypeErrors from bad argument types) are returned as they are.
  */
-export function fromNative(err: unknown, what: string): unknown {
+export function fromNative(err: unknown, what: string, hints: ErrorHints = DEVICE_HINTS): unknown {
   if (typeof err !== 'object' || err === null) return err;
   const e = err as NativeErrorShape;
   if (typeof e.code !== 'string') return err;
   const isOpen = e.syscall === 'open';
   const Class = (isOpen ? OPEN_BY_CODE[e.code] : undefined) ?? BY_CODE[e.code] ?? GcmaError;
-  const hint = (isOpen ? OPEN_HINTS[e.code] : undefined) ?? HINTS[e.code] ?? '';
+  const hint = (isOpen ? hints.open[e.code] : undefined) ?? hints.call[e.code] ?? '';
   const details: GcmaErrorDetails = { code: e.code, cause: err };
   if (typeof e.errno === 'number') details.errno = e.errno;
   if (typeof e.syscall === 'string') details.syscall = e.syscall;

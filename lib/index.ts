@@ -11,6 +11,8 @@
  */
 export { Allocation, Area, checkAreaName, DEFAULT_DEVICE_PATH, DEFAULT_MAX_IN_FLIGHT, Device, MAX_NAME_BYTES } from './device';
 export type { AllocOptions, AreaStats, Backing, DeviceOptions, FreeResult, RegisterOptions, Target } from './device';
+export { DMA_HEAP_DIR, DmaBuf, DmaHeap } from './dma-heap';
+export type { HeapAllocOptions, SyncOptions } from './dma-heap';
 export * from './errors';
 export { formatPfn, PFN_MAX, PfnRange, systemPageSize } from './pfn-range';
 export { cleancacheStats, cmaAreaStats } from './stats';

@@ -1,8 +1,8 @@
 /**
  * The addon (addon/, built by node-gyp on `npm install`, or by cmake-js):
  * one method per ioctl of include/uapi/linux/gcma_test.h, synchronous and
- * Promise-returning. Loaded on first use, so that what does not touch the
- * device works without it.
+ * Promise-returning, and the dma-buf heap and dma-buf calls. Loaded on
+ * first use, so that what does not touch the device works without it.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -77,12 +77,45 @@ export interface NativeConstants {
   readonly FEATURE_CMA_AREAS: number;
 }
 
+/** An mmap of a dma-buf: the Buffer over it, and the handle unmap() takes. */
+export interface NativeMapping {
+  buffer: Buffer;
+  handle: unknown;
+}
+
+/** dma-buf heaps and dma-bufs, through linux/dma-heap.h and linux/dma-buf.h. */
+export interface NativeDmaBuf {
+  /** DMA_HEAP_IOCTL_ALLOC on the heap node at `path`: the dma-buf's fd. */
+  alloc(path: string, len: number, fdFlags: number, heapFlags: number): number;
+  allocAsync(path: string, len: number, fdFlags: number, heapFlags: number): Promise<number>;
+  map(fd: number, len: number, writable: boolean): NativeMapping;
+  /** munmap; the Buffer is detached (length 0). */
+  unmap(handle: unknown, buffer: Buffer): void;
+  /** DMA_BUF_IOCTL_SYNC. */
+  sync(fd: number, flags: number): void;
+  /** DMA_BUF_SET_NAME_B. */
+  setName(fd: number, name: string): void;
+  constants: {
+    readonly DMA_BUF_SYNC_READ: number;
+    readonly DMA_BUF_SYNC_WRITE: number;
+    readonly DMA_BUF_SYNC_RW: number;
+    readonly DMA_BUF_SYNC_START: number;
+    readonly DMA_BUF_SYNC_END: number;
+    readonly DMA_BUF_NAME_LEN: number;
+    readonly DMA_HEAP_VALID_FD_FLAGS: number;
+    readonly O_RDONLY: number;
+    readonly O_RDWR: number;
+    readonly O_CLOEXEC: number;
+  };
+}
+
 export interface NativeBinding {
   Device: {
     new (path: string): NativeDevice;
     open(path: string): Promise<NativeDevice>;
   };
   constants: NativeConstants;
+  dmaBuf: NativeDmaBuf;
 }
 
 /** Where node-gyp (build/Release) or a debug build (build/Debug) put it. */

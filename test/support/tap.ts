@@ -54,3 +54,8 @@ export function listTap(program: string, args: readonly string[]): string[] {
 export function uapiTestProgram(root: string): string {
   return `${root}/test/uapi/gcma_test_uapi`;
 }
+
+/** test/uapi/dmabuf_heap_test.c, built on the host by `make test`. */
+export function heapTestProgram(root: string): string {
+  return `${root}/test/uapi/dmabuf_heap_test`;
+}

@@ -28,65 +28,18 @@
 #include <unistd.h>
 #include <linux/gcma_test.h>
 
+#include "tap.h"
+
 #define AREA_PAGES	256
 #define NOBODY		65534
 
-static int tests, failed_tests;
-static bool case_failed;
 static char area_name[GCMA_TEST_NAME_LEN];
 static unsigned int area;	/* index of this run's area */
 static uint64_t base;		/* its first PFN */
 
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	printf("#   ");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	case_failed = true;
-}
-
-#define CHECK(cond, ...) do { if (!(cond)) fail(__VA_ARGS__); } while (0)
-#define CHECK_EQ(a, b) CHECK((a) == (b), "%s:%d: %s == %llu, expected %llu", \
-	__FILE__, __LINE__, #a, (unsigned long long)(a), (unsigned long long)(b))
-
-/* ioctl() must fail with @err: the errno table in the uapi header. */
-#define CHECK_ERR(call, err) do {					\
-	errno = 0;							\
-	int ret_ = (call);						\
-	CHECK(ret_ == -1 && errno == (err), "%s:%d: %s: %d (%s), expected %s", \
-	      __FILE__, __LINE__, #call, ret_, strerror(errno), strerror(err)); \
-} while (0)
-
-#define CHECK_OK(call) do {						\
-	int ret_ = (call);						\
-	CHECK(ret_ == 0, "%s:%d: %s: %s", __FILE__, __LINE__, #call,	\
-	      strerror(errno));						\
-} while (0)
-
-static void run(const char *name, void (*fn)(void))
-{
-	case_failed = false;
-	fn();
-	tests++;
-	if (case_failed)
-		failed_tests++;
-	printf("%s %d - %s\n", case_failed ? "not ok" : "ok", tests, name);
-	fflush(stdout);
-}
-
 static int open_dev(void)
 {
-	int fd = open(GCMA_TEST_DEVICE, O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		printf("Bail out! open %s: %s\n", GCMA_TEST_DEVICE, strerror(errno));
-		exit(1);
-	}
-	return fd;
+	return open_or_bail_out(GCMA_TEST_DEVICE, O_RDWR | O_CLOEXEC);
 }
 
 static struct gcma_test_area_info info_of(int fd, uint32_t target, uint32_t index)
@@ -915,11 +868,6 @@ static void test_no_cma(void)
 	CHECK_ERR(register_area_flags(fd, "no-cma", 1, GCMA_TEST_REGISTER_FROM_CMA), ENODEV);
 	close(fd);
 }
-
-struct test {
-	const char *name;
-	void (*fn)(void);
-};
 
 static const struct test device_tests[] = {
 	{ "version", test_version },

@@ -1,7 +1,8 @@
 /**
  * Runs inside the QEMU guest: the README's examples, as written there. The
- * TypeScript example is compiled and run against the package, and prints
- * what the README shows (up to the numbers); the CLI lines run one by one.
+ * TypeScript examples (the device's, the heaps') are compiled and run
+ * against the package, and print what the README shows (up to the
+ * numbers); the CLI lines run one by one.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -17,8 +18,8 @@ const root = projectRoot();
 beforeAll(() => insmod(TEST_MODULE));
 afterAll(() => rmmod('gcma_test'));
 
-it('runs the API example and prints what the README shows', () => {
-  const { code, output } = readmeExample(root, 'api');
+it.each(['api', 'heap'])('runs the %s example and prints what the README shows', (name) => {
+  const { code, output } = readmeExample(root, name);
   expect(output).not.toBeNull();
   // The package is this checkout; top-level await needs an async body.
   const body = code.replace(/from 'gcma'/, `from ${JSON.stringify(join(root, 'dist', 'lib', 'index.js'))}`);

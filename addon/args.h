@@ -1,0 +1,23 @@
+// JavaScript arguments as the ioctl structs' fields want them: TypeError
+// for a wrong type, RangeError for a value the field or a JS number cannot
+// hold exactly. Whether the kernel accepts the value is the kernel's to say.
+#ifndef GCMA_ADDON_ARGS_H
+#define GCMA_ADDON_ARGS_H
+
+#include <napi.h>
+
+#include <string>
+
+namespace gcma {
+
+constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
+
+// Argument i as an integer in [0, max].
+double IntegerArg(const Napi::CallbackInfo& info, size_t i, const char* name, double max);
+
+// Argument i as a string without NUL characters.
+std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* name);
+
+}  // namespace gcma
+
+#endif
