@@ -15,14 +15,15 @@ jest.setTimeout(600_000);
 
 const root = projectRoot();
 
-// Each CMA area as "<name> gcma=<0|1>", then the GCMA areas
+// Each CMA area as "<name> gcma=<0|1>", then the GCMA areas, then the dma-buf heaps
 const listAreas = [
   'for d in /sys/kernel/mm/cma/*; do [ -d "$d" ] && echo "cma $(basename $d) gcma=$(cat $d/gcma)"; done',
   'for d in /sys/kernel/mm/gcma/*; do [ -d "$d" ] && echo "gcma $(basename $d) $(cat $d/size)"; done',
+  'for d in /dev/dma_heap/*; do [ -e "$d" ] && echo "heap $(basename $d)"; done',
   'true',
 ].join('; ');
 
-async function boot(name: string, cmdline: string[]): Promise<{ areas: string[]; console: string }> {
+async function boot(name: string, cmdline: string[]): Promise<{ areas: string[]; heaps: string[]; console: string }> {
   const kernel = await testKernel();
   let out = '';
   const r = await runInVm({
@@ -35,11 +36,16 @@ async function boot(name: string, cmdline: string[]): Promise<{ areas: string[];
     output: (t) => (out += t),
   });
   expect(r.exitCode).toBe(0);
-  return { areas: out.split('\n').filter((l) => /^(cma|gcma) /.test(l)).sort(), console: readFileSync(r.consoleLog, 'utf8') };
+  const lines = out.split('\n');
+  return {
+    areas: lines.filter((l) => /^(cma|gcma) /.test(l)).sort(),
+    heaps: lines.filter((l) => l.startsWith('heap ')).map((l) => l.slice(5)).sort(),
+    console: readFileSync(r.consoleLog, 'utf8'),
+  };
 }
 
 it('declares the default area and named areas backed by GCMA, and leaves bad ones out with a message', async () => {
-  const { areas, console } = await boot('good-and-bad', [
+  const { areas, heaps, console } = await boot('good-and-bad', [
     'cma=16M,guaranteed',
     'gcma=video:8M,noname,:4M,a/b:4M,nosize:,junk:4Mq,huge:64G,camera:4M@0x4000000-0xf000000,' +
       // given twice; the default area's name; wraps; not memory (fixed, past RAM)
@@ -59,6 +65,8 @@ it('declares the default area and named areas backed by GCMA, and leaves bad one
     'gcma reserved 4096',
     'gcma video 2048',
   ]);
+  // A CMA heap for each area with pages (patch 0014), "p%nq" too: its name is no format either
+  expect(heaps).toEqual(['camera', 'p%nq', 'reserved', 'system', 'video']);
   for (const message of [
     /gcma=: bad area "noname": expected <name>:<size>\[@<start>\[-<end>\]\]/,
     /gcma=: bad area "": expected/,
