@@ -12,6 +12,7 @@ import {
   AlreadyFreedError,
   fromNative,
   GcmaError,
+  checkInteger,
   invalidArgument,
   NameTooLongError,
   NoDeviceError,
@@ -118,10 +119,7 @@ function targetNumber(target: Target): number {
 }
 
 function checkCount(pages: unknown): number {
-  if (typeof pages !== 'number' || !Number.isInteger(pages) || pages < 1 || pages > PFN_MAX + 1) {
-    throw invalidArgument(`page count must be an integer from 1 to ${PFN_MAX + 1}, not ${String(pages)}`);
-  }
-  return pages;
+  return checkInteger('page count', pages, 1, PFN_MAX + 1);
 }
 
 /** Refuse the names the kernel would refuse. */

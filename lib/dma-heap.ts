@@ -15,7 +15,7 @@
  */
 import { closeSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeviceMissingError, fromNative, GcmaError, HEAP_HINTS, invalidArgument } from './errors';
+import { checkInteger, DeviceMissingError, fromNative, GcmaError, HEAP_HINTS, invalidArgument } from './errors';
 import { native, type NativeMapping } from './native';
 
 /** Where the kernel puts the heaps' nodes. */
@@ -52,13 +52,6 @@ function call<T>(what: string, fn: () => T): T {
   }
 }
 
-function checkBytes(bytes: unknown): number {
-  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) {
-    throw invalidArgument(`bytes must be a non-negative safe integer, not ${String(bytes)}`);
-  }
-  return bytes;
-}
-
 /** A dma-buf heap: a name and its node. Holds no file: each allocation opens the node. */
 export class DmaHeap {
   /** The heap's name, e.g. 'system', 'reserved', 'guaranteed'. */
@@ -93,7 +86,7 @@ export class DmaHeap {
 
   private args(bytes: number, opts: HeapAllocOptions): [string, number, number, number] {
     const c = native().dmaBuf.constants;
-    return [this.path, checkBytes(bytes), opts.fdFlags ?? c.O_RDWR | c.O_CLOEXEC, opts.heapFlags ?? 0];
+    return [this.path, checkInteger('bytes', bytes, 0, Number.MAX_SAFE_INTEGER), opts.fdFlags ?? c.O_RDWR | c.O_CLOEXEC, opts.heapFlags ?? 0];
   }
 
   /** DMA_HEAP_IOCTL_ALLOC: a dma-buf of `bytes` (the heap rounds up to pages). */

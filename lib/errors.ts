@@ -209,3 +209,11 @@ export function fromNative(err: unknown, what: string, hints: ErrorHints = DEVIC
 export function invalidArgument(message: string): InvalidArgumentError {
   return new InvalidArgumentError(message, { code: 'EINVAL' });
 }
+
+/** `v` if it is an integer in [min, max], else an InvalidArgumentError naming it. */
+export function checkInteger(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw invalidArgument(`${name} must be an integer from ${min} to ${max}, not ${String(v)}`);
+  }
+  return v;
+}

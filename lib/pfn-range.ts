@@ -5,18 +5,11 @@
  * InvalidArgumentError rather than silently rounded.
  */
 import { readFileSync } from 'node:fs';
-import { invalidArgument } from './errors';
+import { checkInteger, invalidArgument } from './errors';
 import { kibField } from './procfs';
 
 /** The largest PFN the device and this type accept (GCMA_TEST_PFN_MAX). */
 export const PFN_MAX = 2 ** 52 - 1;
-
-function checkInteger(name: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw invalidArgument(`${name} must be an integer from ${min} to ${max}, not ${String(v)}`);
-  }
-  return v;
-}
 
 /** A PFN as the kernel prints it (%#lx): 0x1a2b. */
 export const formatPfn = (n: number): string => `0x${n.toString(16)}`;
