@@ -3,23 +3,30 @@
  * dma-buf heap (/dev/dma_heap). A CMA heap is named after its CMA area, so
  * the list says what backs it from /sys/kernel/mm/cma.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DMA_HEAP_DIR, DmaHeap } from './dma-heap';
 import { invalidArgument } from './errors';
 import { cmaAreaStats } from './stats';
+import type { Backing } from './device';
 import { table } from './util/table';
 
 export interface HeapRow {
   name: string;
   path: string;
-  /** 'cma' or 'cma+gcma' for a CMA area's heap (by its name), else 'other' (system, a vendor's). */
-  kind: 'cma' | 'cma+gcma' | 'other';
+  /**
+   * 'cma' or 'cma+gcma' for a CMA area's heap, 'gcma' for a heap named
+   * after a GCMA area of its own (a vendor heap over a region it registered,
+   * as kernel/module/gcma_vendor_heap.c), by name; else 'other' (system).
+   */
+  kind: Backing | 'other';
 }
 
-export function listHeaps(): HeapRow[] {
+export function listHeaps(gcmaDir = '/sys/kernel/mm/gcma'): HeapRow[] {
   const areas = new Map(cmaAreaStats().map((a) => [a.name, a.backing]));
+  const kind = (name: string): HeapRow['kind'] => areas.get(name) ?? (existsSync(join(gcmaDir, name)) ? 'gcma' : 'other');
   // Names DmaHeap.list() just read: no need to open each to know its node
-  return DmaHeap.list().map((name) => ({ name, path: join(DMA_HEAP_DIR, name), kind: areas.get(name) ?? 'other' }));
+  return DmaHeap.list().map((name) => ({ name, path: join(DMA_HEAP_DIR, name), kind: kind(name) }));
 }
 
 export function formatHeaps(rows: readonly HeapRow[]): string {

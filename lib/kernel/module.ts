@@ -24,10 +24,10 @@ export interface ModuleSource {
   files: readonly string[];
 }
 
-/** gcma_test.ko: the top-level Kbuild, the module and the uapi header. */
+/** The top-level Kbuild's modules: gcma_test.ko (with the uapi header) and gcma_vendor_heap.ko. */
 export const TEST_MODULE_SOURCE: ModuleSource = {
   name: 'gcma_test',
-  files: ['Kbuild', 'kernel/module/gcma_test.c', 'kernel/include/uapi/linux/gcma_test.h'],
+  files: ['Kbuild', 'kernel/module/gcma_test.c', 'kernel/module/gcma_vendor_heap.c', 'kernel/include/uapi/linux/gcma_test.h'],
 };
 
 const BUILD_OUTPUT = /\.(o|ko|mod|mod\.c|cmd|symvers|order)$|^\.tmp_versions$/;

@@ -58,27 +58,43 @@ export function parseKunit(consoleText: string): KunitSuite[] {
 
 /**
  * Suites and their cases as the series adds them: every `*_kunit.c` file's
- * KUNIT_CASE() entries and the `.name` of its kunit_suite.
+ * KUNIT_CASE() entries and the `.name` of its kunit_suite. A later patch
+ * to the file adds cases to its suite (or takes them away).
  */
 export function seriesKunitCases(patches: readonly string[]): Map<string, string[]> {
   const suites = new Map<string, string[]>();
+  const suiteOfFile = new Map<string, string>();
+  const caseIn = (l: string): string[] => {
+    const c = /^\s*KUNIT_CASE\((\w+)\)/.exec(l)?.[1];
+    return c ? [c] : [];
+  };
   for (const text of patches) {
     for (const file of text.split(/^diff --git /m).slice(1)) {
-      if (!/^a\/\S+_kunit\.c /.test(file)) continue;
-      const added = file
-        .split('\n')
-        .filter((l) => l.startsWith('+') && !l.startsWith('+++'))
-        .map((l) => l.slice(1));
-      const cases = added.flatMap((l) => /^\s*KUNIT_CASE\((\w+)\)/.exec(l)?.[1] ?? []);
+      const path = /^a\/(\S+_kunit\.c) /.exec(file)?.[1];
+      if (!path) continue;
+      const lines = file.split('\n');
+      const changed = (sign: string): string[] => lines.filter((l) => l.startsWith(sign) && !l.startsWith(sign.repeat(3))).map((l) => l.slice(1));
+      const added = changed('+');
+      const cases = added.flatMap(caseIn);
       let inSuite = false;
+      let defined: string | undefined;
       for (const l of added) {
         if (/^static struct kunit_suite \w+ = \{/.test(l)) inSuite = true;
         const name = inSuite ? /^\s*\.name = "([^"]+)"/.exec(l)?.[1] : undefined;
         if (name) {
-          suites.set(name, cases);
+          defined = name;
           inSuite = false;
         }
       }
+      if (defined) {
+        suites.set(defined, cases);
+        suiteOfFile.set(path, defined);
+        continue;
+      }
+      const suite = suiteOfFile.get(path);
+      if (!suite) continue;
+      const gone = new Set(changed('-').flatMap(caseIn));
+      suites.set(suite, [...suites.get(suite)!.filter((c) => !gone.has(c)), ...cases]);
     }
   }
   return suites;

@@ -76,5 +76,16 @@ describe('seriesKunitCases', () => {
     expect(suites.get('gcma')).toContain('test_free_restores_refcounts');
     expect(suites.get('cma_gcma')).toContain('test_release_refused');
     for (const cases of suites.values()) expect(cases.length).toBeGreaterThan(3);
+    // Added by a later patch (0015) to the file 0006 made
+    expect(suites.get('gcma')).toContain('test_android_failed_alloc');
+  });
+
+  it('counts the cases a later patch adds to a suite or takes away', () => {
+    const patch = (body: string): string => `diff --git a/mm/tests/x_kunit.c b/mm/tests/x_kunit.c\n--- a/mm/tests/x_kunit.c\n+++ b/mm/tests/x_kunit.c\n${body}`;
+    const first = patch('+\tKUNIT_CASE(test_a),\n+\tKUNIT_CASE(test_b),\n+static struct kunit_suite x_suite = {\n+\t.name = "x",\n');
+    const later = patch(' \tKUNIT_CASE(test_a),\n-\tKUNIT_CASE(test_b),\n+\tKUNIT_CASE(test_c),\n');
+    expect(seriesKunitCases([first, later]).get('x')).toEqual(['test_a', 'test_c']);
+    // Another file's patch changes nothing of it
+    expect(seriesKunitCases([first, later.replaceAll('x_kunit', 'y_kunit')]).get('x')).toEqual(['test_a', 'test_b']);
   });
 });

@@ -24,6 +24,16 @@ export const FIXTURE_MODULES: Readonly<Record<string, ModuleSource>> = {
   debug_bugs: { name: 'debug-bugs', base: 'test/fixtures/debug-bugs', files: ['.'] },
 };
 
+/** The top-level Kbuild's modules, built together (TEST_MODULE_SOURCE). */
+const PROJECT_MODULES: readonly string[] = ['gcma_test', 'gcma_vendor_heap'];
+
+/**
+ * The boot parameter that sets aside the reference vendor heap's region
+ * (kernel/module/gcma_vendor_heap.c, loaded with region=vendor): memory no
+ * one else uses, as a device tree's reserved-memory node gives it.
+ */
+export const VENDOR_REGION = { name: 'vendor', cmdline: 'reserve_mem=32M:2M:vendor' };
+
 const quiet = (): void => undefined;
 
 /** The test flavour's kernel, built (or found up to date) in the cache. */
@@ -31,9 +41,9 @@ export function testKernel(log: (m: string) => void = quiet): Promise<KernelBuil
   return buildKernel({ flavour: TEST_FLAVOUR, log });
 }
 
-/** A module of this project built for the kernel: gcma_test, or a fixture by its .ko name. */
+/** A module of this project built for the kernel: gcma_test, gcma_vendor_heap, or a fixture by its .ko name. */
 export async function testModule(kernel: KernelBuild, name: string, log: (m: string) => void = quiet): Promise<string> {
-  const src = name === 'gcma_test' ? TEST_MODULE_SOURCE : FIXTURE_MODULES[name];
+  const src = PROJECT_MODULES.includes(name) ? TEST_MODULE_SOURCE : FIXTURE_MODULES[name];
   if (!src) throw new Error(`no module source for ${name}`);
   const ko = (await buildModuleFor(kernel, src, log)).modules[name];
   if (!ko) throw new Error(`${src.name} built no ${name}.ko`);

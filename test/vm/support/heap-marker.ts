@@ -1,12 +1,13 @@
 /**
- * File data that cleancache kept in a guaranteed CMA area must never reach
- * a buffer of that area's dma-buf heap. A file of marked pages, larger than
- * every cleancache pool of the boot, is read and dropped (its pages become
- * copies, many in the guaranteed area) again and again while buffers of
- * mixed sizes are allocated from the heap and searched for the marker and
- * for any byte that is not zero. Run by the dma-heaps VM suite, and as a
- * script (`node heap-marker.js DISK`, JSON on stdout) by a boot test with
- * init_on_free=1.
+ * File data that cleancache kept in a GCMA area must never reach a buffer
+ * of a dma-buf heap on that area (a guaranteed CMA area's heap, the
+ * reference vendor heap). A file of marked pages, larger than every
+ * cleancache pool of the boot, is read and dropped (its pages become
+ * copies, many in the heap's area) again and again while buffers of mixed
+ * sizes are allocated from the heap and searched for the marker and for
+ * any byte that is not zero. Run by the dma-heaps VM suite, and as a
+ * script (`node heap-marker.js DISK [FILE_MIB [HEAP...]]`, a JSON line per
+ * heap on stdout) by a boot test with init_on_free=1.
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -19,21 +20,31 @@ import { readCounters } from './guest';
 
 export const MARKER = Buffer.from('GCMA-HEAP-MARKER: file data that must never reach a buffer\n');
 const MiB = 2 ** 20;
-/** More than the pools of a VM suites' boot hold (the suites' area and the guaranteed one). */
+/** More than the pools of a VM suites' boot hold (the guaranteed area, the vendor heap's, the suites' own). */
 export const FILE_MIB = 192;
-const SIZES = [4096, 65536, 262144, MiB, 4 * MiB];
+// Up to 2 MiB: every byte is read back through a mapping, which costs most
+// of the hunt under TCG, while a buffer's size matters little to what it shows
+const SIZES = [4096, 65536, 262144, MiB, 2 * MiB];
+/** The largest buffer: its pages held copies at each refill, as the first fit gives it the lowest pages. */
+export const LARGEST_BUFFER = Math.max(...SIZES);
 const REFILL_EVERY = 500;
 
 export interface MarkerHunt {
+  heap: string;
   allocations: number;
+  /** Times the file was read and dropped into the area again. */
+  refills: number;
   /** The fewest copies the area held right after a refill. */
   minCached: number;
-  /** Copies the allocations took back from cleancache (about a 4 MiB buffer's worth per refill). */
+  /** Copies the allocations took back from cleancache (at least LARGEST_BUFFER's pages per refill). */
   recalled: number;
   /** Buffers in which the marker showed. */
   leaks: number;
   /** Buffers with a byte that was not zero. */
   notZeroed: number;
+  /** Where the time went: reading and dropping the file, allocating and checking buffers. */
+  refillMs: number;
+  allocateMs: number;
 }
 
 /** Read the file through the page cache, then drop it: its pages become cleancache copies. */
@@ -42,47 +53,65 @@ function cacheFile(file: string): void {
   dropCaches();
 }
 
-/** Allocate `allocations` buffers from heap `area` while its area holds copies of a marked file on `disk`. */
-export function huntMarker(disk: string, mnt: string, fileMiB = FILE_MIB, area = 'guaranteed', allocations = 1000): MarkerHunt {
+/** Write the marked file and flush it: reading it back goes through the page cache, then cleancache. */
+function writeMarkedFile(file: string, fileMiB: number): void {
+  const page = Buffer.alloc(4096);
+  for (let at = 0; at + MARKER.length <= page.length; at += MARKER.length) MARKER.copy(page, at);
+  const chunk = Buffer.concat(Array.from({ length: 256 }, () => page));
+  const fd = openSync(file, 'w');
+  for (let i = 0; i < fileMiB; i++) writeSync(fd, chunk);
+  closeSync(fd);
+  execFileSync('sync');
+}
+
+/** `allocations` buffers from heap `area` while its GCMA area (of the same name) holds copies of the file. */
+function hunt(file: string, area: string, allocations: number): MarkerHunt {
   const pool = `/sys/kernel/mm/cleancache/${area}`;
+  const heap = DmaHeap.open(area);
+  const recalled0 = readCounters(pool)['recalled']!;
+  const r: MarkerHunt = { heap: area, allocations, refills: 0, minCached: Infinity, recalled: 0, leaks: 0, notZeroed: 0, refillMs: 0, allocateMs: 0 };
+  for (let i = 0; i < allocations; i++) {
+    // Copies come back into the pages the allocations took (the first
+    // fit gives the same low pages again and again)
+    if (i % REFILL_EVERY === 0) {
+      const t0 = performance.now();
+      cacheFile(file);
+      r.refillMs += performance.now() - t0;
+      r.refills++;
+      r.minCached = Math.min(r.minCached, readCounters(pool)['cached']!);
+    }
+    const t0 = performance.now();
+    using buf = heap.alloc(SIZES[i % SIZES.length]!);
+    const view = buf.map();
+    if (view.includes(MARKER)) r.leaks++;
+    if (countNonZero(view)) r.notZeroed++;
+    r.allocateMs += performance.now() - t0;
+  }
+  r.recalled = readCounters(pool)['recalled']! - recalled0;
+  r.refillMs = Math.round(r.refillMs);
+  r.allocateMs = Math.round(r.allocateMs);
+  return r;
+}
+
+/** Hunt for the marker in buffers of each heap in turn, the file written once on `disk` mounted at `mnt`. */
+export function huntMarker(disk: string, mnt: string, heaps: readonly string[], fileMiB = FILE_MIB, allocations = 1000): MarkerHunt[] {
   mountScratch(disk, mnt);
   try {
     const file = join(mnt, 'marked');
-    const page = Buffer.alloc(4096);
-    for (let at = 0; at + MARKER.length <= page.length; at += MARKER.length) MARKER.copy(page, at);
-    const chunk = Buffer.concat(Array.from({ length: 256 }, () => page));
-    const fd = openSync(file, 'w');
-    for (let i = 0; i < fileMiB; i++) writeSync(fd, chunk);
-    closeSync(fd);
-    execFileSync('sync');
-
-    const heap = DmaHeap.open(area);
-    const recalled0 = readCounters(pool)['recalled']!;
-    const r: MarkerHunt = { allocations, minCached: Infinity, recalled: 0, leaks: 0, notZeroed: 0 };
-    for (let i = 0; i < allocations; i++) {
-      // Copies come back into the pages the allocations took (the CMA
-      // bitmap's first fit gives the same low pages again and again)
-      if (i % REFILL_EVERY === 0) {
-        cacheFile(file);
-        r.minCached = Math.min(r.minCached, readCounters(pool)['cached']!);
-      }
-      using buf = heap.alloc(SIZES[i % SIZES.length]!);
-      const view = buf.map();
-      if (view.includes(MARKER)) r.leaks++;
-      if (countNonZero(view)) r.notZeroed++;
-    }
-    r.recalled = readCounters(pool)['recalled']! - recalled0;
-    return r;
+    writeMarkedFile(file, fileMiB);
+    return heaps.map((heap) => hunt(file, heap, allocations));
   } finally {
     execFileSync('umount', [mnt]);
   }
 }
 
 if (require.main === module) {
-  const [disk, fileMiB = String(FILE_MIB)] = process.argv.slice(2);
+  const [disk, fileMiB = String(FILE_MIB), ...heaps] = process.argv.slice(2);
   if (!disk) {
-    console.error('usage: heap-marker.js DISK [FILE_MIB]');
+    console.error('usage: heap-marker.js DISK [FILE_MIB [HEAP...]]');
     process.exit(2);
   }
-  console.log(`heap-marker: ${JSON.stringify(huntMarker(disk, '/mnt/heap-marker', Number(fileMiB)))}`);
+  for (const r of huntMarker(disk, '/mnt/heap-marker', heaps.length ? heaps : ['guaranteed'], Number(fileMiB))) {
+    console.log(`heap-marker: ${JSON.stringify(r)}`);
+  }
 }
