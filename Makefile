@@ -20,6 +20,7 @@ MODULE := kernel/module/gcma_test.ko
 FIXTURES := test/fixtures/warn-module
 UAPI_TEST := test/uapi/gcma_test_uapi
 HEAP_TEST := test/uapi/dmabuf_heap_test
+HEAP_BENCH := lib/bench/dma_heap_alloc
 UAPI_HEADER := kernel/include/uapi/linux/gcma_test.h
 FSCRYPT_TOOL := test/fscrypt/fscrypt_key
 ADDON := build/Release/gcma.node
@@ -61,6 +62,10 @@ $(UAPI_TEST): test/uapi/gcma_test_uapi.c test/uapi/tap.h $(UAPI_HEADER)
 $(HEAP_TEST): test/uapi/dmabuf_heap_test.c test/uapi/tap.h
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
+# The benchmark's C side of dma-buf heap latency (lib/bench/heaps.ts)
+$(HEAP_BENCH): lib/bench/dma_heap_alloc.c
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
 # The fscrypt ioctls the ext4 suite uses (test/vm/cleancache-ext4.test.ts)
 $(FSCRYPT_TOOL): test/fscrypt/fscrypt_key.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
@@ -69,15 +74,15 @@ $(FSCRYPT_TOOL): test/fscrypt/fscrypt_key.c
 # modules; GCMA_T0 lets it count the setup in its times.
 test soak: export GCMA_T0 := $(shell date +%s%3N)
 test: setup
-	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(HEAP_TEST) $(FSCRYPT_TOOL)
+	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(HEAP_TEST) $(HEAP_BENCH) $(FSCRYPT_TOOL)
 	node dist/test/run.js
 
 soak: setup
-	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(HEAP_TEST) $(FSCRYPT_TOOL)
+	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(HEAP_TEST) $(HEAP_BENCH) $(FSCRYPT_TOOL)
 	node dist/test/run.js --soak
 
 run: kernel
-	$(MAKE) module addon
+	$(MAKE) module addon $(HEAP_BENCH)
 	$(CLI) bench $(BENCH_ARGS)
 
 vm: kernel
@@ -87,4 +92,4 @@ vm: kernel
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(FIXTURES) clean
-	rm -rf dist build docs/api $(UAPI_TEST) $(HEAP_TEST) $(FSCRYPT_TOOL)
+	rm -rf dist build docs/api $(UAPI_TEST) $(HEAP_TEST) $(HEAP_BENCH) $(FSCRYPT_TOOL)

@@ -55,7 +55,8 @@ const USAGE = `usage:
              (SIZE in bytes, or with K, M, G; checks the buffer is zeroed,
              closes it on exit)
   gcma bench [--quick] [--area MiB] [--sizes 1,64,...] [--reps N] [--duration S]
-             [--data MiB] [--memory MiB] [--results DIR] [--json]
+             [--data MiB] [--memory MiB] [--heap-sizes 1,4,...(MiB)]
+             [--heap-rounds N] [--results DIR] [--json]
   gcma session [--json] [--device PATH]   commands on stdin: areas, stats,
              register NAME PAGES, alloc AREA PAGES [at=PFN] [compound] [dma],
              free RANGE|last`;
@@ -254,6 +255,8 @@ async function bench(argv: readonly string[]): Promise<number> {
         area: { type: 'string' },
         sizes: { type: 'string' },
         reps: { type: 'string' },
+        'heap-sizes': { type: 'string' },
+        'heap-rounds': { type: 'string' },
         duration: { type: 'string' },
         data: { type: 'string' },
         memory: { type: 'string' },
@@ -272,6 +275,8 @@ async function bench(argv: readonly string[]): Promise<number> {
   o.dataMiB = positiveInt(v.data, '--data') ?? o.dataMiB;
   o.memoryMiB = positiveInt(v.memory, '--memory') ?? o.memoryMiB;
   if (v.sizes !== undefined) o.sizes = v.sizes.split(',').map((s) => positiveInt(s, '--sizes')!);
+  if (v['heap-sizes'] !== undefined) o.heapSizesMiB = v['heap-sizes'].split(',').map((s) => positiveInt(s, '--heap-sizes')!);
+  o.heapRounds = positiveInt(v['heap-rounds'], '--heap-rounds') ?? o.heapRounds;
   const run = await runBenchInVm(o, { ...(v.results ? { resultsDir: v.results } : {}), log: (m) => console.error(m) });
   console.log(v.json ? JSON.stringify(run.report, null, 2) : formatReport(run.report));
   console.error(`[bench] report: ${run.resultsDir}/bench.json, ${run.resultsDir}/cdf.svg, ${run.resultsDir}/table.txt`);

@@ -4,9 +4,8 @@
  *   kernel   the test kernel (debug flavour) and gcma_test.ko for it
  *   list     every test of every suite, collected without running any
  *   host     host unit tests (jest project "host")
+ *   boot     runner tests, one short boot each (jest project "boot")
  *   series   every patch of the series builds on its own
- *   boot     runner tests, one short boot each (jest project "boot"),
- *            beside vm: its output shows whole when it is done
  *   vm       the VM suites, in one boot of the test kernel
  *
  * Fails when a test fails or did not run (a test that never ran counts as
@@ -28,7 +27,7 @@ import { exec } from '../lib/util/exec';
 import { table } from '../lib/util/table';
 import { runInVm, sparseDisk, VmError } from '../lib/vm/runner';
 import { collect, fileSeconds, jestArgs, listTests, readEvents, writeReports, type Collected, type Project } from './support/suite-results';
-import { testKernel, testModule, VENDOR_REGION } from './support/test-kernel';
+import { testKernel, testModule } from './support/test-kernel';
 
 /** Small enough that the filesystem suites' files outgrow the page cache. */
 const VM_MEMORY_MIB = 768;
@@ -38,14 +37,12 @@ const INTEGRITY_DISK_BYTES = 1024 ** 3;
  * cma=: the default CMA area, plain (lent to the page allocator), and
  * gcma=: a guaranteed CMA area backed by GCMA, side by side: the suites
  * allocate from both through cma_alloc() and dma_alloc_coherent().
- * reserve_mem=: the region of the reference vendor heap, loaded before
- * jest, so that every suite sees the same heaps.
  * debug_pagealloc=off for make test: DEBUG_PAGEALLOC costs about a quarter
  * of the VM suites' time, while page poisoning (a write to a free page),
  * KASAN and KFENCE stay on; make soak and the boot tests (KUnit among them)
  * keep it on.
  */
-const CMA_AREAS = ['cma=64M', 'gcma=guaranteed:32M', VENDOR_REGION.cmdline];
+const CMA_AREAS = ['cma=64M', 'gcma=guaranteed:32M'];
 const VM_CMDLINE = { test: [...CMA_AREAS, 'debug_pagealloc=off'], soak: CMA_AREAS };
 /** Written by the guest after jest: lockdep's "debug_locks: 1" once everything ran. */
 const LOCKDEP_STATE = 'lockdep-state';
@@ -123,11 +120,7 @@ async function main(): Promise<number> {
     'kernel',
     async () => {
       const k = await testKernel((m) => console.log(m));
-      return {
-        k,
-        module: await testModule(k, 'gcma_test', (m) => console.log(m)),
-        vendorHeap: await testModule(k, 'gcma_vendor_heap'),
-      };
+      return { k, module: await testModule(k, 'gcma_test', (m) => console.log(m)) };
     },
     (r) => `${r.k.release}`,
   );
@@ -150,20 +143,15 @@ async function main(): Promise<number> {
     (l) => projects.map((p) => `${p} ${[...l[p].values()].reduce((n, t) => n + t.length, 0)}`).join(', '),
   );
 
-  /**
-   * A jest project on the host: its tests without a result failed. With a
-   * log file, its output is shown whole once it is done (it ran beside
-   * another phase).
-   */
-  const hostProject = async (project: Project, logFile?: string): Promise<Outcome> => {
+  /** A jest project on the host: its tests without a result failed. */
+  const hostProject = async (project: Project): Promise<Outcome> => {
     const events = join(results, `${project}.events.jsonl`);
     let why = 'jest ended before running it';
     try {
-      await exec('node', jestArgs(root, project, files[project]), { cwd: root, env: { ...process.env, GCMA_TEST_EVENTS: events }, ...(logFile ? { logFile } : {}) });
+      await exec('node', jestArgs(root, project, files[project]), { cwd: root, env: { ...process.env, GCMA_TEST_EVENTS: events } });
     } catch (err) {
       why = `jest ended early (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
     }
-    if (logFile) console.log(`\n=== ${project} (${relative(root, logFile)}) ===\n${existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''}`);
     return { project, collected: collect(listed[project], readEvents(events), why), why };
   };
 
@@ -172,6 +160,7 @@ async function main(): Promise<number> {
     for (const p of ['host', 'boot', 'series']) phases.skip(p, why);
   } else {
     outcomes.push(await phases.run('host', () => hostProject('host'), (o) => counts(o.collected)));
+    outcomes.push(await phases.run('boot', () => hostProject('boot'), (o) => counts(o.collected)));
     await phases.run(
       'series',
       async () => {
@@ -189,76 +178,70 @@ async function main(): Promise<number> {
     );
   }
 
-  // The boot tests run beside the VM suites: the suites' guest keeps about
-  // one of the two cores busy under TCG (jest runs in band), a boot the other.
-  const boot = onlyVm ? null : phases.run('boot', () => hostProject('boot', join(results, 'boot.log')), (o) => counts(o.collected));
-  const vm = phases.run(
-    'vm',
-    async (): Promise<Outcome> => {
-      const dir = join(results, 'vm');
-      mkdirSync(dir, { recursive: true });
-      const events = join(dir, 'vm.events.jsonl');
-      // A sparse scratch disk for the filesystem suites (/dev/vda), two for the integrity suite's filesystems.
-      const disks = [
-        sparseDisk(join(dir, 'scratch.img'), SCRATCH_DISK_BYTES),
-        sparseDisk(join(dir, 'integrity0.img'), INTEGRITY_DISK_BYTES),
-        sparseDisk(join(dir, 'integrity1.img'), INTEGRITY_DISK_BYTES),
-      ];
-      const [jest, ...jestRest] = jestArgs(root, 'vm', files.vm);
-      let why = 'jest in the guest ended before running it';
-      try {
-        const r = await runInVm({
-          bzImage: kernel.k.bzImage,
-          command: [
-            'sh',
-            '-c',
-            // A heap that did not load fails the dma-heaps suite, not the run
-            `insmod "$GCMA_VENDOR_HEAP_MODULE" region=${VENDOR_REGION.name} || echo "vm-suites: no vendor heap" >&2; ` +
+  outcomes.push(
+    await phases.run(
+      'vm',
+      async (): Promise<Outcome> => {
+        const dir = join(results, 'vm');
+        mkdirSync(dir, { recursive: true });
+        const events = join(dir, 'vm.events.jsonl');
+        // A sparse scratch disk for the filesystem suites (/dev/vda), two for the integrity suite's filesystems.
+        const disks = [
+          sparseDisk(join(dir, 'scratch.img'), SCRATCH_DISK_BYTES),
+          sparseDisk(join(dir, 'integrity0.img'), INTEGRITY_DISK_BYTES),
+          sparseDisk(join(dir, 'integrity1.img'), INTEGRITY_DISK_BYTES),
+        ];
+        const [jest, ...jestRest] = jestArgs(root, 'vm', files.vm);
+        let why = 'jest in the guest ended before running it';
+        try {
+          const r = await runInVm({
+            bzImage: kernel.k.bzImage,
+            command: [
+              'sh',
+              '-c',
               `node "$@"; rc=$?; grep debug_locks /proc/lockdep_stats > /run/gcma-results/${LOCKDEP_STATE}; exit $rc`,
-            'vm-suites',
-            jest!,
-            ...jestRest,
-          ],
-          cwd: root,
-          env: {
-            GCMA_KERNEL_RELEASE: kernel.k.release,
-            GCMA_KERNEL_FLAVOUR: kernel.k.flavour,
-            GCMA_TEST_MODULE: kernel.module,
-            GCMA_VENDOR_HEAP_MODULE: kernel.vendorHeap,
-            GCMA_SCRATCH_DISK: '/dev/vda',
-            GCMA_INTEGRITY_DISKS: '/dev/vdb:/dev/vdc',
-            GCMA_TEST_EVENTS: '/run/gcma-results/vm.events.jsonl',
-            ...(soak ? { GCMA_SOAK: '1' } : {}),
-            CI: 'true',
-          },
-          memoryMiB: VM_MEMORY_MIB,
-          cmdline: soak ? VM_CMDLINE.soak : VM_CMDLINE.test,
-          disks,
-          resultsDir: dir,
-          timeoutMs: soak ? VM_TIMEOUT_MS.soak : VM_TIMEOUT_MS.test,
-        });
-        console.log(`[vm] ${kernel.k.release} (${r.accel}) exit ${r.exitCode} in ${(r.durationMs / 1000).toFixed(1)}s`);
-        if (r.exitCode !== 0) why = `jest in the guest exited ${r.exitCode} before running it`;
-        // A lockdep report would have failed the run already; this catches
-        // lockdep giving up silently (out of lock classes, chains, ...).
-        const state = join(dir, LOCKDEP_STATE);
-        const lockdep = existsSync(state) ? readFileSync(state, 'utf8').trim() : 'missing';
-        console.log(`[vm] lockdep after the suites: ${lockdep}`);
-        if (!/^debug_locks:\s+1$/.test(lockdep)) problems.push(`lockdep was not live at the end of the VM suites (${lockdep})`);
-      } catch (err) {
-        if (!(err instanceof VmError)) throw err;
-        console.error(err.message);
-        why = `the VM failed (${err.reason}: ${err.message.split('\n')[0]})`;
-        problems.push(`VM run failed: ${err.reason}`);
-      } finally {
-        for (const d of disks) rmSync(d, { force: true });
-      }
-      return { project: 'vm', collected: collect(listed.vm, readEvents(events), why), why };
-    },
-    (o) => counts(o.collected),
+              'vm-suites',
+              jest!,
+              ...jestRest,
+            ],
+            cwd: root,
+            env: {
+              GCMA_KERNEL_RELEASE: kernel.k.release,
+              GCMA_KERNEL_FLAVOUR: kernel.k.flavour,
+              GCMA_TEST_MODULE: kernel.module,
+              GCMA_SCRATCH_DISK: '/dev/vda',
+              GCMA_INTEGRITY_DISKS: '/dev/vdb:/dev/vdc',
+              GCMA_TEST_EVENTS: '/run/gcma-results/vm.events.jsonl',
+              ...(soak ? { GCMA_SOAK: '1' } : {}),
+              CI: 'true',
+            },
+            memoryMiB: VM_MEMORY_MIB,
+            cmdline: soak ? VM_CMDLINE.soak : VM_CMDLINE.test,
+            disks,
+            resultsDir: dir,
+            timeoutMs: soak ? VM_TIMEOUT_MS.soak : VM_TIMEOUT_MS.test,
+          });
+          console.log(`[vm] ${kernel.k.release} (${r.accel}) exit ${r.exitCode} in ${(r.durationMs / 1000).toFixed(1)}s`);
+          if (r.exitCode !== 0) why = `jest in the guest exited ${r.exitCode} before running it`;
+          // A lockdep report would have failed the run already; this catches
+          // lockdep giving up silently (out of lock classes, chains, ...).
+          const state = join(dir, LOCKDEP_STATE);
+          const lockdep = existsSync(state) ? readFileSync(state, 'utf8').trim() : 'missing';
+          console.log(`[vm] lockdep after the suites: ${lockdep}`);
+          if (!/^debug_locks:\s+1$/.test(lockdep)) problems.push(`lockdep was not live at the end of the VM suites (${lockdep})`);
+        } catch (err) {
+          if (!(err instanceof VmError)) throw err;
+          console.error(err.message);
+          why = `the VM failed (${err.reason}: ${err.message.split('\n')[0]})`;
+          problems.push(`VM run failed: ${err.reason}`);
+        } finally {
+          for (const d of disks) rmSync(d, { force: true });
+        }
+        return { project: 'vm', collected: collect(listed.vm, readEvents(events), why), why };
+      },
+      (o) => counts(o.collected),
+    ),
   );
-  if (boot) outcomes.push(await boot);
-  outcomes.push(await vm);
 
   for (const o of outcomes) await writeReports(o.collected.results, results, o.project);
   printSummary(root, phases, outcomes, problems, Date.now() - (Number.isFinite(makeStart) ? makeStart : t0));

@@ -17,7 +17,9 @@
  * 5. under pressure (readers, anonymous churn, writeback, direct I/O),
  *    allocations of every size from the GCMA area (gcma_alloc_range()),
  *    the guaranteed and the plain CMA area (both cma_alloc(): the same
- *    caller's path, only the backing differs), interleaved.
+ *    caller's path, only the backing differs), interleaved; then
+ *    camera-sized dma-buf buffers from the two areas' CMA heaps, from
+ *    JavaScript and from C (lib/bench/heaps.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -28,6 +30,7 @@ import { GcmaError } from '../errors';
 import { dropCaches, meminfoKiB } from '../procfs';
 import { mountScratch } from '../scratch';
 import { requireCleancacheStats, type CleancacheStats } from '../stats';
+import { measureHeaps, missingHeaps, type BenchHeap, type HeapResult } from './heaps';
 import { checkOptions, GUARANTEED_AREA, type BenchOptions } from './options';
 import type { Allocator, BenchReport, Phase, SizeResult, Throughput } from './report';
 import { summarize } from './stats';
@@ -158,6 +161,8 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   releaseGuaranteed();
   const load = startLoad({ files, dir: MOUNT, readers: 2, churnMiB: Math.round(o.memoryMiB / 4) });
   const before = requireCleancacheStats();
+  let heapResults: HeapResult[] = [];
+  let heapsSkipped: string | null = null;
   try {
     await waitFor(
       'GCMA area and guaranteed area half full of cached data',
@@ -178,6 +183,14 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
       const p50 = (r: SizeResult): string => (r.kernelNs.length ? `${(summarize(r.kernelNs)!.p50 / 1000).toFixed(1)} us` : '-');
       log(`${pages} pages: GCMA ${g.successes}/${g.attempts} p50 ${p50(g)}, guaranteed CMA ${cg.successes}/${cg.attempts} p50 ${p50(cg)}, CMA ${c.successes}/${c.attempts} p50 ${p50(c)}`);
     }
+    // The CMA heap of each area (patch 0014): the plain one is the default area's
+    const heaps: BenchHeap[] = [
+      { name: guaranteed.name, backing: 'cma+gcma' },
+      { name: cma.name, backing: 'cma' },
+    ];
+    heapsSkipped = missingHeaps(heaps);
+    if (heapsSkipped) log(`dma-buf heaps not measured: ${heapsSkipped}`);
+    else heapResults = measureHeaps(heaps, o.heapSizesMiB, o.heapRounds, log);
   } finally {
     await load.stop();
   }
@@ -197,6 +210,8 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
       'cma+gcma': { name: guaranteed.name, range: guaranteed.range.format(), pages: guaranteed.pages },
     },
     results,
+    heaps: heapResults,
+    ...(heapsSkipped ? { heapsSkipped } : {}),
     throughput: [asCma, asGcma],
     cleancache: pressure,
     hitRate: lookups ? pressure.restored / lookups : null,

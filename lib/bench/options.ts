@@ -22,10 +22,16 @@ export interface BenchOptions {
   dataMiB: number;
   /** Guest memory. */
   memoryMiB: number;
+  /** dma-buf heap buffer sizes, MiB (camera-sized), each at most the area. */
+  heapSizesMiB: number[];
+  /** Allocations per heap buffer size, from each heap, from C and from JavaScript. */
+  heapRounds: number;
   quick: boolean;
 }
 
 export const RFC_SIZES = [1, 64, 1024, 8192, 32000];
+/** A camera's buffers: a frame from 1080p to 8K, a few frames. */
+export const CAMERA_SIZES_MIB = [1, 4, 8, 32, 64];
 
 export const DEFAULT_OPTIONS: BenchOptions = {
   areaMiB: 128,
@@ -35,6 +41,8 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   durationS: 20,
   dataMiB: 1536,
   memoryMiB: 1024,
+  heapSizesMiB: CAMERA_SIZES_MIB,
+  heapRounds: 10,
   quick: false,
 };
 
@@ -47,6 +55,8 @@ export const QUICK_OPTIONS: BenchOptions = {
   durationS: 3,
   dataMiB: 640,
   memoryMiB: 512,
+  heapSizesMiB: [1, 4],
+  heapRounds: 1,
   quick: true,
 };
 
@@ -71,7 +81,11 @@ export function checkOptions(o: BenchOptions): BenchOptions {
   positive('durationS', o.durationS);
   positive('dataMiB', o.dataMiB);
   positive('memoryMiB', o.memoryMiB);
+  positive('heapRounds', o.heapRounds);
   if (o.sizes.length === 0) throw invalidArgument('no request sizes');
+  for (const s of o.heapSizesMiB) positive('a heap buffer size', s);
+  const bigBuffers = o.heapSizesMiB.filter((s) => s > o.areaMiB);
+  if (bigBuffers.length) throw invalidArgument(`heap buffer sizes ${bigBuffers.join(', ')} MiB do not fit a ${o.areaMiB} MiB area`);
   for (const s of o.sizes) positive('a request size', s);
   const areaPages = (o.areaMiB * 1024 * 1024) / 4096;
   const big = o.sizes.filter((s) => s > areaPages);

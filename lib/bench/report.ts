@@ -5,6 +5,7 @@
  * on GCMA's pages) next to the plain one.
  */
 import type { CleancacheStats } from '../stats';
+import { HEAP_BACKINGS, type HeapBacking, type HeapResult } from './heaps';
 import type { BenchOptions } from './options';
 import type { Summary } from './stats';
 import { table } from '../util/table';
@@ -58,6 +59,10 @@ export interface BenchReport {
   /** The guaranteed area is missing from reports of before it was measured. */
   areas: Record<'gcma' | 'cma', { name: string; range: string; pages: number }> & { 'cma+gcma'?: { name: string; range: string; pages: number } };
   results: SizeResult[];
+  /** dma-buf heap allocations under pressure; missing from reports of before they were measured. */
+  heaps?: HeapResult[];
+  /** Why there are none (a kernel without the heaps). */
+  heapsSkipped?: string;
   throughput: Throughput[];
   /** Cleancache counters over the pressure phase. */
   cleancache: CleancacheStats;
@@ -81,6 +86,32 @@ const ratio = (a: number | undefined, b: number | undefined): string => (a === u
 /** The first column (sizes and labels) left, the formatted numbers right. */
 function pad(rows: string[][]): string {
   return table(rows[0]!, rows.slice(1), rows[0]!.map((_, i) => (i === 0 ? 'left' : 'right')));
+}
+
+const ms = (ns: number | undefined): string => (ns === undefined ? '-' : (ns / 1e6).toFixed(ns < 10e6 ? 2 : 1));
+
+/** The heap table: per size and side (C, JavaScript), each heap's latency, and CMA's over GCMA's. */
+function formatHeaps(r: BenchReport): string[] {
+  if (!r.heaps?.length) return r.heapsSkipped ? ['', `dma-buf heaps: not measured (${r.heapsSkipped})`] : [];
+  const find = (backing: HeapBacking, from: 'c' | 'js', bytes: number): HeapResult | undefined => r.heaps!.find((x) => x.backing === backing && x.from === from && x.bytes === bytes);
+  const head = ['MiB', 'from', ...HEAP_BACKINGS.flatMap((b) => [`${b} ok`, 'p50 ms', 'p99', 'close p50']), 'CMA/GCMA p50', 'p99'];
+  const rows: string[][] = [head];
+  for (const mib of r.options.heapSizesMiB ?? []) {
+    for (const from of ['c', 'js'] as const) {
+      const x = HEAP_BACKINGS.map((b) => find(b, from, mib * 1024 * 1024));
+      if (x.every((y) => !y)) continue;
+      const [g, c] = x;
+      rows.push([
+        String(mib),
+        from === 'c' ? 'C' : 'JS',
+        ...x.flatMap((y) => [y ? `${y.successes}/${y.attempts}` : '-', ms(y?.alloc?.p50), ms(y?.alloc?.p99), ms(y?.free?.p50)]),
+        ratio(c?.alloc?.p50, g?.alloc?.p50),
+        ratio(c?.alloc?.p99, g?.alloc?.p99),
+      ]);
+    }
+  }
+  const names = HEAP_BACKINGS.map((b) => `${b}: heap ${r.heaps!.find((x) => x.backing === b)?.heap ?? '-'}`).join('; ');
+  return ['', `dma-buf heap allocations under pressure, DMA_HEAP_IOCTL_ALLOC (the heap zeroes each buffer) and the close that frees it (${names}):`, pad(rows)];
 }
 
 export function formatReport(r: BenchReport): string {
@@ -136,6 +167,7 @@ export function formatReport(r: BenchReport): string {
     '',
     'ratios in this run (the RFC\'s, 2015 ARM board, for comparison):',
     pad(ratios),
+    ...formatHeaps(r),
     '',
     `file reads, ${r.options.durationS} s each:`,
     ...tp.map((l) => `  ${l}`),

@@ -75,6 +75,30 @@ it('reports the GCMA success rate, the throughputs and cleancache', () => {
   expect(r.areas['cma+gcma']?.pages).toBe((OPTIONS.areaMiB * 1024 * 1024) / 4096);
 });
 
+it('measures camera-sized buffers from both CMA heaps, from C and from JavaScript', () => {
+  const { report: r } = run;
+  expect(r.heapsSkipped).toBeUndefined();
+  const heaps = r.heaps ?? [];
+  const keys = heaps.map((x) => `${x.bytes / 2 ** 20}/${x.from}/${x.backing}`).sort();
+  const want = OPTIONS.heapSizesMiB.flatMap((mib) => ['c', 'js'].flatMap((from) => [`${mib}/${from}/cma`, `${mib}/${from}/cma+gcma`])).sort();
+  expect(keys).toEqual(want);
+  for (const x of heaps) {
+    const failures = Object.values(x.failures).reduce((a, b) => a + b, 0);
+    expect({ key: `${x.bytes}/${x.from}/${x.heap}`, attempts: x.attempts, accounted: x.successes + failures }).toEqual({
+      key: `${x.bytes}/${x.from}/${x.heap}`,
+      attempts: OPTIONS.heapRounds,
+      accounted: OPTIONS.heapRounds,
+    });
+    expect([x.allocNs.length, x.freeNs.length, x.alloc?.n ?? 0]).toEqual([x.successes, x.successes, x.successes]);
+    for (const ns of x.allocNs) expect(ns).toBeGreaterThan(0);
+    // The guaranteed area is free and no one else allocates from it: every buffer comes
+    if (x.backing === 'cma+gcma') expect({ heap: x.heap, failures: x.failures }).toEqual({ heap: 'bench-guaranteed', failures: {} });
+  }
+  const table = readFileSync(join(run.resultsDir, 'table.txt'), 'utf8');
+  expect(table).toContain('dma-buf heap allocations under pressure');
+  expect(table).toMatch(/^MiB\s+from\s+cma\+gcma ok\s+p50 ms/m);
+});
+
 it('writes the table and the CDF picture', () => {
   const table = readFileSync(join(run.resultsDir, 'table.txt'), 'utf8');
   expect(table).toMatch(/^pages\s+alloc\s+ok\s+min us\s+p50\s+p90\s+p99\s+max\s+mean\s+js p50\s+free p50$/m);

@@ -1,5 +1,6 @@
 /** The benchmark's pure parts: percentiles, option checks, the table and the SVG from a report. */
 import { checkOptions, cmaParameters, DEFAULT_OPTIONS, QUICK_OPTIONS } from '../../lib/bench/options';
+import type { HeapBacking, HeapResult } from '../../lib/bench/heaps';
 import { formatReport, renderCdfSvg, type Allocator, type BenchReport, type SizeResult } from '../../lib/bench/report';
 import { percentile, summarize } from '../../lib/bench/stats';
 import { InvalidArgumentError } from '../../lib/errors';
@@ -30,6 +31,9 @@ describe('options', () => {
     [{ sizes: [1.5] }],
     [{ sizes: [40000] }],
     [{ areaMiB: 512, memoryMiB: 1024 }],
+    [{ heapRounds: 0 }],
+    [{ heapSizesMiB: [0] }],
+    [{ heapSizesMiB: [1, 256] }],
   ])('refuses %p', (change) => {
     expect(() => checkOptions({ ...DEFAULT_OPTIONS, ...change })).toThrow(InvalidArgumentError);
   });
@@ -95,6 +99,36 @@ it('tabulates latencies, ratios next to the RFC anchor, and throughput', () => {
   expect(t).toContain('guaranteed CMA area 4096 pages (0x3000-0x3fff)');
   expect(t).toContain('with the GCMA area: 120.0 MiB/s (restored 10 pages)');
   expect(t).toContain('hit rate 75.0%');
+});
+
+function heapResult(backing: HeapBacking, from: 'c' | 'js', mib: number, allocNs: number[]): HeapResult {
+  const heap = backing === 'cma' ? 'reserved' : 'bench-guaranteed';
+  const failures: Record<string, number> = allocNs.length < 2 ? { EBUSY: 2 - allocNs.length } : {};
+  return { heap, backing, from, bytes: mib * 2 ** 20, attempts: 2, successes: allocNs.length, failures, allocNs, freeNs: allocNs.map(() => 500_000), alloc: summarize(allocNs), free: allocNs.length ? summarize(allocNs.map(() => 500_000)) : null };
+}
+
+it('tabulates the heaps: each side, each heap, and the CMA heap over the GCMA-backed one', () => {
+  const t = formatReport({
+    ...report,
+    options: { ...report.options, heapSizesMiB: [1, 8] },
+    heaps: [
+      heapResult('cma+gcma', 'c', 1, [1e6, 2e6]),
+      heapResult('cma', 'c', 1, [4e6, 8e6]),
+      heapResult('cma+gcma', 'js', 1, [2e6, 3e6]),
+      heapResult('cma', 'js', 1, [5e6, 9e6]),
+      heapResult('cma+gcma', 'c', 8, [12e6, 14e6]),
+      heapResult('cma', 'c', 8, []),
+    ],
+  });
+  expect(t).toContain('cma+gcma: heap bench-guaranteed; cma: heap reserved');
+  expect(t).toMatch(/^MiB\s+from\s+cma\+gcma ok\s+p50 ms\s+p99\s+close p50\s+cma ok\s+p50 ms\s+p99\s+close p50\s+CMA\/GCMA p50\s+p99$/m);
+  // p50 4/1 ms = 4.0, p99 8/2 = 4.0
+  expect(t).toMatch(/^1\s+C\s+2\/2\s+1\.00\s+2\.00\s+0\.50\s+2\/2\s+4\.00\s+8\.00\s+0\.50\s+4\.0\s+4\.0$/m);
+  expect(t).toMatch(/^1\s+JS\s+2\/2\s+2\.00\s+3\.00\s+0\.50\s+2\/2\s+5\.00\s+9\.00\s+0\.50\s+2\.5\s+3\.0$/m);
+  // Every 8 MiB buffer of the CMA heap failed: no latency, no ratio; no JS row measured
+  expect(t).toMatch(/^8\s+C\s+2\/2\s+12\.0\s+14\.0\s+0\.50\s+0\/2(\s+-){5}$/m);
+  expect(t).not.toMatch(/^8\s+JS/m);
+  expect(formatReport({ ...report, heaps: [], heapsSkipped: 'no dma-buf heap reserved in /dev/dma_heap' })).toContain('dma-buf heaps: not measured (no dma-buf heap reserved');
 });
 
 it('draws one CDF panel per size, a line per allocator with data', () => {

@@ -34,13 +34,16 @@ it.each(patches)('%s passes checkpatch --strict', async (name) => {
   expect(await checkpatch([join(projectRoot(), 'kernel', 'patches', name)])).toBe('');
 });
 
-// The out-of-tree module and its uapi header are kernel code too.
+// The out-of-tree modules and the uapi header are kernel code too; the C
+// programs are written in its style.
 it.each([
   'kernel/module/gcma_test.c',
+  'kernel/module/gcma_vendor_heap.c',
   'kernel/include/uapi/linux/gcma_test.h',
   'test/fixtures/warn-module/warn_on_load.c',
   'test/fixtures/debug-bugs/debug_bugs.c',
   'test/fscrypt/fscrypt_key.c',
+  'lib/bench/dma_heap_alloc.c',
 ])('%s passes checkpatch --strict', async (file) => {
   expect(await checkpatch(['--no-tree', '-f', join(projectRoot(), file)])).toBe('');
 });

@@ -30,7 +30,8 @@ const PROJECT_MODULES: readonly string[] = ['gcma_test', 'gcma_vendor_heap'];
 /**
  * The boot parameter that sets aside the reference vendor heap's region
  * (kernel/module/gcma_vendor_heap.c, loaded with region=vendor): memory no
- * one else uses, as a device tree's reserved-memory node gives it.
+ * one else uses, as a device tree's reserved-memory node gives it. For the
+ * heap boots (test/boot/heap-zeroing.test.ts) only.
  */
 export const VENDOR_REGION = { name: 'vendor', cmdline: 'reserve_mem=32M:2M:vendor' };
 

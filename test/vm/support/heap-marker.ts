@@ -5,9 +5,9 @@
  * cleancache pool of the boot, is read and dropped (its pages become
  * copies, many in the heap's area) again and again while buffers of mixed
  * sizes are allocated from the heap and searched for the marker and for
- * any byte that is not zero. Run by the dma-heaps VM suite, and as a
- * script (`node heap-marker.js DISK [FILE_MIB [HEAP...]]`, a JSON line per
- * heap on stdout) by a boot test with init_on_free=1.
+ * any byte that is not zero. A script the heap boots run in the guest
+ * (test/support/heap-boot.ts): `node heap-marker.js DISK FILE_MIB HEAP...`,
+ * a JSON line per heap on stdout.
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -20,8 +20,6 @@ import { readCounters } from './guest';
 
 export const MARKER = Buffer.from('GCMA-HEAP-MARKER: file data that must never reach a buffer\n');
 const MiB = 2 ** 20;
-/** More than the pools of a VM suites' boot hold (the guaranteed area, the vendor heap's, the suites' own). */
-export const FILE_MIB = 192;
 // Up to 2 MiB: every byte is read back through a mapping, which costs most
 // of the hunt under TCG, while a buffer's size matters little to what it shows
 const SIZES = [4096, 65536, 262144, MiB, 2 * MiB];
@@ -94,7 +92,7 @@ function hunt(file: string, area: string, allocations: number): MarkerHunt {
 }
 
 /** Hunt for the marker in buffers of each heap in turn, the file written once on `disk` mounted at `mnt`. */
-export function huntMarker(disk: string, mnt: string, heaps: readonly string[], fileMiB = FILE_MIB, allocations = 1000): MarkerHunt[] {
+export function huntMarker(disk: string, mnt: string, heaps: readonly string[], fileMiB: number, allocations = 1000): MarkerHunt[] {
   mountScratch(disk, mnt);
   try {
     const file = join(mnt, 'marked');
@@ -106,12 +104,10 @@ export function huntMarker(disk: string, mnt: string, heaps: readonly string[], 
 }
 
 if (require.main === module) {
-  const [disk, fileMiB = String(FILE_MIB), ...heaps] = process.argv.slice(2);
-  if (!disk) {
-    console.error('usage: heap-marker.js DISK [FILE_MIB [HEAP...]]');
+  const [disk, fileMiB, ...heaps] = process.argv.slice(2);
+  if (!disk || !Number(fileMiB) || !heaps.length) {
+    console.error('usage: heap-marker.js DISK FILE_MIB HEAP...');
     process.exit(2);
   }
-  for (const r of huntMarker(disk, '/mnt/heap-marker', heaps.length ? heaps : ['guaranteed'], Number(fileMiB))) {
-    console.log(`heap-marker: ${JSON.stringify(r)}`);
-  }
+  for (const r of huntMarker(disk, '/mnt/heap-marker', heaps, Number(fileMiB))) console.log(`heap-marker: ${JSON.stringify(r)}`);
 }
