@@ -10,6 +10,8 @@
  */
 import {
   AlreadyFreedError,
+  callNative,
+  callNativeAsync,
   fromNative,
   GcmaError,
   checkInteger,
@@ -97,22 +99,6 @@ const unclosedDevices = new FinalizationRegistry<NativeDevice>((handle) => {
 /** At most this many commands of one Device wait on libuv's thread pool at once. */
 export const DEFAULT_MAX_IN_FLIGHT = 2;
 
-function call<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw fromNative(err, what);
-  }
-}
-
-async function callAsync<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw fromNative(err, what);
-  }
-}
-
 function targetNumber(target: Target): number {
   const c = native().constants;
   return target === 'gcma' ? c.TARGET_GCMA : c.TARGET_CMA;
@@ -196,7 +182,7 @@ export class Device implements Disposable {
     let v;
     try {
       if (!Number.isInteger(limit) || limit < 1) throw invalidArgument(`maxInFlight must be a positive integer, not ${limit}`);
-      v = call(`query ${handle.path}`, () => handle.version());
+      v = callNative(`query ${handle.path}`, () => handle.version());
     } catch (err) {
       handle.close();
       throw err;
@@ -223,13 +209,13 @@ export class Device implements Disposable {
   /** Open the device (synchronously). */
   static open(path = DEFAULT_DEVICE_PATH, opts: DeviceOptions = {}): Device {
     const Native = native().Device;
-    return new Device(call(`open ${path}`, () => new Native(path)), opts);
+    return new Device(callNative(`open ${path}`, () => new Native(path)), opts);
   }
 
   /** Open the device without blocking the event loop. */
   static async openAsync(path = DEFAULT_DEVICE_PATH, opts: DeviceOptions = {}): Promise<Device> {
     const Native = native().Device;
-    const handle = await callAsync(`open ${path}`, () => Native.open(path));
+    const handle = await callNativeAsync(`open ${path}`, () => Native.open(path));
     return new Device(handle, opts);
   }
 
@@ -254,7 +240,7 @@ export class Device implements Disposable {
 
   /** @internal Run an async command through the gate, errors typed. */
   callAsync<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return this.gate.run(() => callAsync(what, fn));
+    return this.gate.run(() => callNativeAsync(what, fn));
   }
 
   /** Every area of a target, in the kernel's order, until the first missing index. */
@@ -286,7 +272,7 @@ export class Device implements Disposable {
   /** A GCMA area by name or index. */
   area(which: string | number): Area {
     if (typeof which === 'number') {
-      return this.areaFromInfo(call(`read GCMA area ${which}`, () => this.handle.areaInfo(targetNumber('gcma'), which)));
+      return this.areaFromInfo(callNative(`read GCMA area ${which}`, () => this.handle.areaInfo(targetNumber('gcma'), which)));
     }
     const found = this.areas().find((a) => a.name === which);
     if (!found) throw new NotFoundError(`no GCMA area named ${JSON.stringify(which)} (see gcma areas)`, { code: 'ENOENT' });
@@ -299,7 +285,7 @@ export class Device implements Disposable {
    */
   cmaArea(which?: string | number): Area {
     if (typeof which === 'number') {
-      return this.areaFromInfo(call(`read CMA area ${which}`, () => this.handle.areaInfo(targetNumber('cma'), which)));
+      return this.areaFromInfo(callNative(`read CMA area ${which}`, () => this.handle.areaInfo(targetNumber('cma'), which)));
     }
     if (which === undefined && !this.hasCma) {
       throw new NoDeviceError('this kernel has no default CMA area (boot with cma=SIZE)', { code: 'ENODEV' });
@@ -320,7 +306,7 @@ export class Device implements Disposable {
    */
   register(name: string, pages: number, opts: RegisterOptions = {}): Area {
     const { flags, what } = this.registerRequest(name, pages, opts);
-    const r = call(what, () => this.handle.register(name, pages, flags));
+    const r = callNative(what, () => this.handle.register(name, pages, flags));
     return this.area(r.index);
   }
 
@@ -388,7 +374,7 @@ export class Area {
 
   /** Statistics now, from the kernel. */
   stats(): AreaStats {
-    return this.toStats(call(`read ${this.describe()}`, () => this.device.handle.areaInfo(targetNumber(this.target), this.index)));
+    return this.toStats(callNative(`read ${this.describe()}`, () => this.device.handle.areaInfo(targetNumber(this.target), this.index)));
   }
 
   /** {@link stats} on a worker thread. */
@@ -442,7 +428,7 @@ export class Area {
   /** Allocate `pages` pages: anywhere (first fit) or at `opts.at`. */
   alloc(pages: number, opts: AllocOptions = {}): Allocation {
     const { args, what } = this.allocRequest(pages, opts);
-    return new Allocation(this, call(what, () => this.device.handle.alloc(...args)), opts.compound ?? false, opts.dma ?? false);
+    return new Allocation(this, callNative(what, () => this.device.handle.alloc(...args)), opts.compound ?? false, opts.dma ?? false);
   }
 
   /** {@link alloc} on a worker thread: a long allocation does not block the event loop. */
@@ -458,7 +444,7 @@ export class Area {
    */
   freeRange(range: PfnRange): FreeResult {
     const what = `free ${range.format()} in ${this.describe()}`;
-    const r = call(what, () => this.device.handle.free(targetNumber(this.target), range.start, range.count));
+    const r = callNative(what, () => this.device.handle.free(targetNumber(this.target), range.start, range.count));
     return { range, kernelNs: r.kernelNs };
   }
 

@@ -15,7 +15,7 @@
  */
 import { closeSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkInteger, DeviceMissingError, fromNative, GcmaError, HEAP_HINTS, invalidArgument } from './errors';
+import { callNative, callNativeAsync, checkInteger, DeviceMissingError, GcmaError, HEAP_HINTS, invalidArgument } from './errors';
 import { native, type NativeMapping } from './native';
 
 /** Where the kernel puts the heaps' nodes. */
@@ -42,14 +42,6 @@ export interface SyncOptions {
   start?: boolean;
   /** End CPU access (DMA_BUF_SYNC_END). */
   end?: boolean;
-}
-
-function call<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw fromNative(err, what, HEAP_HINTS);
-  }
 }
 
 /** A dma-buf heap: a name and its node. Holds no file: each allocation opens the node. */
@@ -92,19 +84,14 @@ export class DmaHeap {
   /** DMA_HEAP_IOCTL_ALLOC: a dma-buf of `bytes` (the heap rounds up to pages). */
   alloc(bytes: number, opts: HeapAllocOptions = {}): DmaBuf {
     const args = this.args(bytes, opts);
-    const fd = call(`allocate ${bytes} bytes from heap ${this.name}`, () => native().dmaBuf.alloc(...args));
+    const fd = callNative(`allocate ${bytes} bytes from heap ${this.name}`, () => native().dmaBuf.alloc(...args), HEAP_HINTS);
     return new DmaBuf(this, fd, bytes, args[2]);
   }
 
   /** {@link alloc} on libuv's thread pool. */
   async allocAsync(bytes: number, opts: HeapAllocOptions = {}): Promise<DmaBuf> {
     const args = this.args(bytes, opts);
-    let fd: number;
-    try {
-      fd = await native().dmaBuf.allocAsync(...args);
-    } catch (err) {
-      throw fromNative(err, `allocate ${bytes} bytes from heap ${this.name}`, HEAP_HINTS);
-    }
+    const fd = await callNativeAsync(`allocate ${bytes} bytes from heap ${this.name}`, () => native().dmaBuf.allocAsync(...args), HEAP_HINTS);
     return new DmaBuf(this, fd, bytes, args[2]);
   }
 }
@@ -162,7 +149,7 @@ export class DmaBuf implements Disposable {
   map(): Buffer {
     if (!this.mapping) {
       const fd = this.fd;
-      this.mapping = call(`map the dma-buf of heap ${this.heap.name}`, () => native().dmaBuf.map(fd, this.size, this.writable));
+      this.mapping = callNative(`map the dma-buf of heap ${this.heap.name}`, () => native().dmaBuf.map(fd, this.size, this.writable), HEAP_HINTS);
     }
     return this.mapping.buffer;
   }
@@ -181,13 +168,13 @@ export class DmaBuf implements Disposable {
     if (opts.start && opts.end) throw invalidArgument('sync: start or end, not both');
     const rw = (opts.read ? c.DMA_BUF_SYNC_READ : 0) | (opts.write ? c.DMA_BUF_SYNC_WRITE : 0) || c.DMA_BUF_SYNC_RW;
     const fd = this.fd;
-    call(`sync the dma-buf of heap ${this.heap.name}`, () => native().dmaBuf.sync(fd, rw | (opts.end ? c.DMA_BUF_SYNC_END : c.DMA_BUF_SYNC_START)));
+    callNative(`sync the dma-buf of heap ${this.heap.name}`, () => native().dmaBuf.sync(fd, rw | (opts.end ? c.DMA_BUF_SYNC_END : c.DMA_BUF_SYNC_START)), HEAP_HINTS);
   }
 
   /** DMA_BUF_SET_NAME_B: the name /proc/<pid>/fdinfo and debugfs show (at most 31 bytes). */
   setName(name: string): void {
     const fd = this.fd;
-    call(`name the dma-buf of heap ${this.heap.name}`, () => native().dmaBuf.setName(fd, name));
+    callNative(`name the dma-buf of heap ${this.heap.name}`, () => native().dmaBuf.setName(fd, name), HEAP_HINTS);
   }
 
   /** Unmap and close the fd; idempotent. */

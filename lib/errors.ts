@@ -205,6 +205,24 @@ export function fromNative(err: unknown, what: string, hints: ErrorHints = DEVIC
   return new Class(`cannot ${what}: ${reason}${hint ? ` (${hint})` : ''}`, details);
 }
 
+/** Call into the addon; an error it throws comes out typed ({@link fromNative}). */
+export function callNative<T>(what: string, fn: () => T, hints: ErrorHints = DEVICE_HINTS): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw fromNative(err, what, hints);
+  }
+}
+
+/** {@link callNative} for the addon's promises. */
+export async function callNativeAsync<T>(what: string, fn: () => Promise<T>, hints: ErrorHints = DEVICE_HINTS): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw fromNative(err, what, hints);
+  }
+}
+
 /** An argument the library refuses before calling the kernel. */
 export function invalidArgument(message: string): InvalidArgumentError {
   return new InvalidArgumentError(message, { code: 'EINVAL' });

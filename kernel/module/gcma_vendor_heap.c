@@ -286,6 +286,9 @@ static struct dma_buf *vendor_heap_allocate(struct dma_heap *heap,
 	struct dma_buf *dmabuf;
 	int err;
 
+	/* One scatterlist entry per buffer, and an entry's length is 32 bits */
+	if (len > UINT_MAX)
+		return ERR_PTR(-EINVAL);
 	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);

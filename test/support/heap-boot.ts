@@ -63,7 +63,7 @@ export const HEAP_BOOTS: Record<'initOnFree' | 'noInitOnFree', HeapBoot> = {
 /** The heaps on GCMA areas: the guaranteed CMA area's, and the vendor heap. */
 const HUNTED = ['guaranteed', VENDOR];
 /** Larger than the boot's cleancache pools together (the two 32 MiB areas), MiB. */
-const FILE_MIB = 96;
+const FILE_MIB = 72;
 
 /** Boot, load the vendor heap, run the C cases, the hunt and the checks; assert on what the guest printed. */
 export async function runHeapBoot(boot: HeapBoot): Promise<void> {

@@ -20,12 +20,13 @@ import { readCounters } from './guest';
 
 export const MARKER = Buffer.from('GCMA-HEAP-MARKER: file data that must never reach a buffer\n');
 const MiB = 2 ** 20;
-// Up to 2 MiB: every byte is read back through a mapping, which costs most
-// of the hunt under TCG, while a buffer's size matters little to what it shows
-const SIZES = [4096, 65536, 262144, MiB, 2 * MiB];
+// Up to 1 MiB: every byte is read back through a mapping, which costs most
+// of the allocations' time under TCG, while a buffer's size matters little
+// to what it shows
+const SIZES = [4096, 16384, 65536, 262144, MiB];
 /** The largest buffer: its pages held copies at each refill, as the first fit gives it the lowest pages. */
 export const LARGEST_BUFFER = Math.max(...SIZES);
-const REFILL_EVERY = 500;
+
 
 export interface MarkerHunt {
   heap: string;
@@ -63,7 +64,7 @@ function writeMarkedFile(file: string, fileMiB: number): void {
 }
 
 /** `allocations` buffers from heap `area` while its GCMA area (of the same name) holds copies of the file. */
-function hunt(file: string, area: string, allocations: number): MarkerHunt {
+function hunt(file: string, area: string, allocations: number, refillEvery: number): MarkerHunt {
   const pool = `/sys/kernel/mm/cleancache/${area}`;
   const heap = DmaHeap.open(area);
   const recalled0 = readCounters(pool)['recalled']!;
@@ -71,7 +72,7 @@ function hunt(file: string, area: string, allocations: number): MarkerHunt {
   for (let i = 0; i < allocations; i++) {
     // Copies come back into the pages the allocations took (the first
     // fit gives the same low pages again and again)
-    if (i % REFILL_EVERY === 0) {
+    if (i % refillEvery === 0) {
       const t0 = performance.now();
       cacheFile(file);
       r.refillMs += performance.now() - t0;
@@ -92,12 +93,12 @@ function hunt(file: string, area: string, allocations: number): MarkerHunt {
 }
 
 /** Hunt for the marker in buffers of each heap in turn, the file written once on `disk` mounted at `mnt`. */
-export function huntMarker(disk: string, mnt: string, heaps: readonly string[], fileMiB: number, allocations = 1000): MarkerHunt[] {
+export function huntMarker(disk: string, mnt: string, heaps: readonly string[], fileMiB: number, allocations = 1000, refillEvery = allocations): MarkerHunt[] {
   mountScratch(disk, mnt);
   try {
     const file = join(mnt, 'marked');
     writeMarkedFile(file, fileMiB);
-    return heaps.map((heap) => hunt(file, heap, allocations));
+    return heaps.map((heap) => hunt(file, heap, allocations, refillEvery));
   } finally {
     execFileSync('umount', [mnt]);
   }
