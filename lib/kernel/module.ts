@@ -24,7 +24,7 @@ export interface ModuleSource {
   files: readonly string[];
 }
 
-/** The top-level Kbuild's modules: gcma_test.ko (with the uapi header) and gcma_vendor_heap.ko. */
+/** The top-level Kbuild's modules: gcma_test.ko (with the uapi header), and gcma_vendor_heap.ko where the kernel has dma-buf heaps and gen_pool. */
 export const TEST_MODULE_SOURCE: ModuleSource = {
   name: 'gcma_test',
   files: ['Kbuild', 'kernel/module/gcma_test.c', 'kernel/module/gcma_vendor_heap.c', 'kernel/include/uapi/linux/gcma_test.h'],
