@@ -13,7 +13,7 @@ import { DeviceMissingError, InvalidArgumentError, OutOfMemoryError } from '../.
 import { projectRoot } from '../../lib/paths';
 import { cmaAreaStats } from '../../lib/stats';
 import { caught } from '../support/throws';
-import { readCounters } from './support/guest';
+import { readCounters, writeReadBack } from './support/guest';
 
 jest.setTimeout(5 * 60_000);
 
@@ -43,17 +43,8 @@ describe('the TypeScript API', () => {
     const heap = DmaHeap.open(name);
     for (const bytes of [4096, 3 * MiB + 4096]) {
       using buf = bytes > MiB ? await heap.allocAsync(bytes) : heap.alloc(bytes);
-      const view = buf.map();
-      expect(view.length).toBe(bytes);
-      buf.sync({ write: true });
-      for (let i = 0; i < bytes; i += 4096) view.writeUInt32LE(i, i);
-      buf.sync({ write: true, end: true });
-      buf.unmap();
-      const again = buf.map();
-      buf.sync({ read: true });
-      let bad = 0;
-      for (let i = 0; i < bytes; i += 4096) if (again.readUInt32LE(i) !== i) bad++;
-      buf.sync({ read: true, end: true });
+      const { mapped, bad } = writeReadBack(buf);
+      expect(mapped).toBe(bytes);
       expect({ bytes, bad }).toEqual({ bytes, bad: 0 });
       buf.setName(`gcma-test-${name}`);
     }

@@ -2,6 +2,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DmaBuf } from '../../../lib/dma-heap';
 import { projectRoot } from '../../../lib/paths';
 import { dropCaches, meminfoKiB, vmstatCounter } from '../../../lib/procfs';
 import { requireCleancacheStats } from '../../../lib/stats';
@@ -102,4 +103,24 @@ export function holdAnonMemory(bytes: number): Promise<ChildProcess> {
     child.stdout!.once('data', () => resolve(child));
     child.once('exit', (code, signal) => reject(new Error(`the memory holder ended before holding ${bytes} bytes (${code ?? signal})`)));
   });
+}
+
+/**
+ * Write each page's offset into a dma-buf through one mapping, read it back
+ * through another, with DMA_BUF_IOCTL_SYNC around each: the mapping's
+ * length and the pages that did not read back.
+ */
+export function writeReadBack(buf: DmaBuf): { mapped: number; bad: number } {
+  const view = buf.map();
+  buf.sync({ write: true });
+  for (let i = 0; i < buf.size; i += 4096) view.writeUInt32LE(i, i);
+  buf.sync({ write: true, end: true });
+  const mapped = view.length;
+  buf.unmap();
+  const again = buf.map();
+  buf.sync({ read: true });
+  let bad = 0;
+  for (let i = 0; i < buf.size; i += 4096) if (again.readUInt32LE(i) !== i) bad++;
+  buf.sync({ read: true, end: true });
+  return { mapped, bad };
 }

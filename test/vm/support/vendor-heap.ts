@@ -12,7 +12,7 @@ import { DmaHeap } from '../../../lib/dma-heap';
 import { GcmaError } from '../../../lib/errors';
 import { listHeaps } from '../../../lib/heap-cli';
 import { projectRoot } from '../../../lib/paths';
-import { readCounters } from './guest';
+import { readCounters, writeReadBack } from './guest';
 
 const MiB = 2 ** 20;
 
@@ -43,17 +43,7 @@ function param(name: string): number {
 
 function readBack(heap: DmaHeap, bytes: number): number {
   using buf = heap.alloc(bytes);
-  const view = buf.map();
-  buf.sync({ write: true });
-  for (let i = 0; i < bytes; i += 4096) view.writeUInt32LE(i, i);
-  buf.sync({ write: true, end: true });
-  buf.unmap();
-  const again = buf.map();
-  buf.sync({ read: true });
-  let bad = 0;
-  for (let i = 0; i < bytes; i += 4096) if (again.readUInt32LE(i) !== i) bad++;
-  buf.sync({ read: true, end: true });
-  return bad;
+  return writeReadBack(buf).bad;
 }
 
 async function killedHolder(name: string): Promise<VendorHeapFacts['killed']> {
