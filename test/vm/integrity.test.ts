@@ -29,15 +29,15 @@ const disks = (process.env['GCMA_INTEGRITY_DISKS'] ?? '').split(':').filter(Bool
 const mounts = ['/mnt/integrity0', '/mnt/integrity1'];
 const blockSizes = [4096, 1024];
 /**
- * Per filesystem. make test: 2 x 32 MiB, evicted to cleancache by
+ * Per filesystem. make test: 2 x 16 MiB, evicted to cleancache by
  * drop_caches between write and verify. make soak: 2 x 256 MiB, well over
  * what the page cache can hold (~300 MiB available on the debug kernel), so
  * reclaim evicts them too.
  */
-const FILE_MIB = scaled(32, 256);
+const FILE_MIB = scaled(16, 256);
 /** The truncate/extend/punch pattern file, in MiB. */
-const PATTERN_MIB = scaled(32, 64);
-const STRESS_S = scaled(10, 120);
+const PATTERN_MIB = scaled(16, 64);
+const STRESS_S = scaled(6, 120);
 /** How often the churn takes the whole area. */
 const BIG_EVERY_MS = 5000;
 let churn: ChildProcess;

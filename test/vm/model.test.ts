@@ -18,7 +18,7 @@ jest.setTimeout(600_000);
 
 const AREA_PAGES = 128;
 /** Command sequences per thread: about 100 operations each. */
-const RUNS = scaled(6, 100);
+const RUNS = scaled(4, 100);
 const seed = process.env['GCMA_MODEL_SEED'] ? Number(process.env['GCMA_MODEL_SEED']) : Date.now() % 2 ** 31;
 let dev: Device;
 const areas: Area[] = [];
