@@ -20,7 +20,7 @@ export const MODULE_LOAD_FAILED = 90;
 
 export function jobScript(job: Job): string {
   if (job.command.length === 0) throw new Error('empty command');
-  const lines = ['# written by lib/vm/job.ts; run by scripts/guest-init.sh'];
+  const lines = ['# written by lib/vm/job.ts; run by the guest init (lib/vm/guest-init.c)'];
   for (const mod of job.modules) {
     lines.push(`insmod ${shQuote(mod)} || { echo "gcma-vm: insmod ${mod.replace(/["$`\\]/g, '')} failed" >&2; exit ${MODULE_LOAD_FAILED}; }`);
   }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { projectRoot } from '../paths';
 import { chooseAccel, QEMU } from './accel';
+import { guestInit } from './guest-init';
 import { scanConsole, tail, type ConsoleFinding } from './console';
 import { jobScript } from './job';
 import { qemuArgs, type Accel } from './qemu-args';
@@ -123,7 +124,7 @@ export async function runInVm(opts: VmRunOptions): Promise<VmResult> {
     cpus: opts.cpus ?? 2,
     rootDir: '/',
     resultsDir,
-    init: join(projectRoot(), 'scripts', 'guest-init.sh'),
+    init: await guestInit(),
     consoleLog,
     jobSocket,
     disks: (opts.disks ?? []).map((d) => resolve(d)),
