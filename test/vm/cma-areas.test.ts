@@ -13,6 +13,7 @@ import { Device, type Allocation, type Area } from '../../lib/device';
 import { OutOfMemoryError } from '../../lib/errors';
 import { formatPfn } from '../../lib/pfn-range';
 import { mountScratch } from '../../lib/scratch';
+import { parseTraceEvents, TRACEFS, type TraceEvent } from '../../lib/tracing';
 import { cmaAreaStats, type CmaAreaStats } from '../../lib/stats';
 import { cmaFreeBytes, holdAnonMemory, insmod, memAvailableBytes, readCounters, rmmod, TEST_MODULE, vmstat } from './support/guest';
 
@@ -34,8 +35,8 @@ const SIZES = [1, 2, 3, 16, 255, 256, 1024, 4096];
 /** dma-direct aligns a CMA range to its size, up to 2^CONFIG_CMA_ALIGNMENT pages. */
 const CMA_ALIGN_PAGES = 256;
 const PROACTIVENESS = '/proc/sys/vm/compaction_proactiveness';
-/** tracefs, mounted by the guest's init (the debug kernel has trace events). */
-const TRACING = '/sys/kernel/tracing';
+/** tracefs, mounted by the guest's init (kernel/config/base.config has trace events). */
+const TRACING = TRACEFS;
 
 let dev: Device;
 let plain: Area;
@@ -118,35 +119,20 @@ describe.each([
   });
 });
 
-/** A cma: event from the trace buffer: its name and its key=value fields. */
-interface CmaEvent {
-  event: string;
-  [field: string]: string;
+/** The events of one trace system in the main trace buffer, oldest first. */
+function traceEvents(system: 'cma' | 'gcma'): TraceEvent[] {
+  return parseTraceEvents(readFileSync(`${TRACING}/trace`, 'utf8'), system);
 }
 
-/** The cma: events in the trace buffer, oldest first. */
-function cmaEvents(): CmaEvent[] {
-  const events: CmaEvent[] = [];
-  for (const line of readFileSync(`${TRACING}/trace`, 'utf8').split('\n')) {
-    const m = /\s(cma_\w+): (.*)$/.exec(line);
-    if (!m) continue;
-    const e: CmaEvent = { event: m[1]! };
-    for (const kv of m[2]!.split(' ')) {
-      const eq = kv.indexOf('=');
-      if (eq > 0) e[kv.slice(0, eq)] = kv.slice(eq + 1);
-    }
-    events.push(e);
-  }
-  return events;
-}
-
-describe('the cma: tracepoints and sysfs counters', () => {
+describe('the cma: and gcma: tracepoints and sysfs counters', () => {
   beforeAll(() => {
-    if (!existsSync(`${TRACING}/events/cma`)) throw new Error(`no ${TRACING}/events/cma: the debug kernel is built with trace events (debug.config)`);
-    writeFileSync(`${TRACING}/events/cma/enable`, '1');
+    for (const system of ['cma', 'gcma']) {
+      if (!existsSync(`${TRACING}/events/${system}`)) throw new Error(`no ${TRACING}/events/${system}: the kernel is built with trace events (base.config)`);
+      writeFileSync(`${TRACING}/events/${system}/enable`, '1');
+    }
   });
   afterAll(() => {
-    writeFileSync(`${TRACING}/events/cma/enable`, '0');
+    for (const system of ['cma', 'gcma']) writeFileSync(`${TRACING}/events/${system}/enable`, '0');
   });
 
   function counters(area: Area): CmaAreaStats {
@@ -166,7 +152,7 @@ describe('the cma: tracepoints and sysfs counters', () => {
     const a = area.alloc(16);
     const pfn = formatPfn(a.range.start);
     a.free();
-    const ours = cmaEvents().filter((e) => e['name'] === area.name);
+    const ours = traceEvents('cma').filter((e) => e['name'] === area.name);
     expect(ours).toEqual([
       expect.objectContaining({ event: 'cma_alloc_start', count: '16', align: '0' }),
       expect.objectContaining({ event: 'cma_alloc_finish', pfn, count: '16', align: '0', errorno: '0' }),
@@ -178,6 +164,22 @@ describe('the cma: tracepoints and sysfs counters', () => {
     expect(after.allocPagesFail).toBe(before.allocPagesFail);
   });
 
+  it('gcma: fire for a guaranteed allocation and its release, with the copies recalled and the time taken', () => {
+    writeFileSync(`${TRACING}/trace`, '');
+    const a = guaranteed.alloc(16);
+    const pfn = formatPfn(a.range.start);
+    a.free();
+    const ours = traceEvents('gcma').filter((e) => e['name'] === guaranteed.name);
+    expect(ours).toEqual([
+      expect.objectContaining({ event: 'gcma_alloc_start', pfn, count: '16' }),
+      expect.objectContaining({ event: 'gcma_alloc_finish', pfn, count: '16', errorno: '0' }),
+      expect.objectContaining({ event: 'gcma_free', pfn, count: '16', errorno: '0' }),
+    ]);
+    expect(Number(ours[1]!['recalled'])).toBeLessThanOrEqual(16);
+    expect(Number(ours[1]!['ns'])).toBeGreaterThan(0);
+    expect(Number(ours[2]!['ns'])).toBeGreaterThan(0);
+  });
+
   it('fire for a guaranteed area that has no pages left, with the error', () => {
     const before = counters(guaranteed);
     writeFileSync(`${TRACING}/trace`, '');
@@ -187,7 +189,7 @@ describe('the cma: tracepoints and sysfs counters', () => {
     } finally {
       whole.free();
     }
-    const ours = cmaEvents().filter((e) => e['name'] === guaranteed.name);
+    const ours = traceEvents('cma').filter((e) => e['name'] === guaranteed.name);
     expect(ours.map((e) => [e.event, e['count'], e['errorno']])).toEqual([
       ['cma_alloc_start', String(guaranteed.pages), undefined],
       ['cma_alloc_finish', String(guaranteed.pages), '0'],
@@ -234,12 +236,20 @@ it('under pressure, the plain area migrates; the guaranteed one recalls cached c
   }
 
   const pool = `/sys/kernel/mm/cleancache/${guaranteed.name}`;
+  writeFileSync(`${TRACING}/events/gcma/gcma_alloc_finish/enable`, '1');
+  writeFileSync(`${TRACING}/trace`, '');
   const before = readCounters(pool);
   const m1 = vmstat('pgmigrate_success');
   const whole = guaranteed.alloc(guaranteed.pages);
   const guaranteedMigrated = vmstat('pgmigrate_success') - m1;
   const after = readCounters(pool);
+  writeFileSync(`${TRACING}/events/gcma/gcma_alloc_finish/enable`, '0');
   whole.free();
+  // The tracepoint tells the copies an allocation recalled, as the pool's counter does
+  const finish = traceEvents('gcma').filter((e) => e['name'] === guaranteed.name);
+  expect(finish.map((e) => [e.event, Number(e['count']), Number(e['recalled'])])).toEqual([
+    ['gcma_alloc_finish', guaranteed.pages, after['recalled']! - before['recalled']!],
+  ]);
   console.log(
     `plain ${plain.pages} pages: ${plainMigrated} pages migrated; guaranteed ${guaranteed.pages} pages: ` +
       `${before['cached']} copies held, ${after['recalled']! - before['recalled']!} recalled, ${guaranteedMigrated} pages migrated`,

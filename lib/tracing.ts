@@ -1,0 +1,76 @@
+/**
+ * Trace events from tracefs: the gcma: and cma: tracepoints, which time
+ * allocations on any kernel built with trace events, with no test module.
+ * A trace instance of one's own keeps its reads and clears away from
+ * other users of the main buffer.
+ */
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const TRACEFS = '/sys/kernel/tracing';
+
+/** One event: its name (`gcma_alloc_finish`) and its key=value fields as printed. */
+export interface TraceEvent {
+  event: string;
+  [field: string]: string;
+}
+
+/** The events of one trace system (`gcma`, `cma`) in a trace buffer's text, oldest first. */
+export function parseTraceEvents(text: string, system: string): TraceEvent[] {
+  const re = new RegExp(`\\s(${system}_\\w+): (.*)$`);
+  const events: TraceEvent[] = [];
+  for (const line of text.split('\n')) {
+    const m = re.exec(line);
+    if (!m) continue;
+    const e: TraceEvent = { event: m[1]! };
+    for (const kv of m[2]!.split(' ')) {
+      const eq = kv.indexOf('=');
+      if (eq > 0) e[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    events.push(e);
+  }
+  return events;
+}
+
+/** A trace instance with some events enabled; close() removes it. */
+export class TraceInstance implements Disposable {
+  private constructor(
+    readonly dir: string,
+    private readonly events: readonly string[],
+  ) {}
+
+  /**
+   * Make instance `name` with `events` (`gcma/gcma_alloc_finish`) enabled,
+   * or null when the kernel has no tracefs or not all of those events.
+   */
+  static open(name: string, events: readonly string[]): TraceInstance | null {
+    if (!events.every((e) => existsSync(join(TRACEFS, 'events', e)))) return null;
+    const dir = join(TRACEFS, 'instances', name);
+    if (!existsSync(dir)) mkdirSync(dir);
+    const t = new TraceInstance(dir, events);
+    for (const e of events) writeFileSync(join(dir, 'events', e, 'enable'), '1');
+    t.clear();
+    return t;
+  }
+
+  /** The events of `system` recorded since the last read or clear; clears the buffer. */
+  take(system: string): TraceEvent[] {
+    const events = parseTraceEvents(readFileSync(join(this.dir, 'trace'), 'utf8'), system);
+    this.clear();
+    return events;
+  }
+
+  clear(): void {
+    writeFileSync(join(this.dir, 'trace'), '');
+  }
+
+  close(): void {
+    if (!existsSync(this.dir)) return;
+    for (const e of this.events) writeFileSync(join(this.dir, 'events', e, 'enable'), '0');
+    rmdirSync(this.dir);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
