@@ -56,7 +56,9 @@ const USAGE = `usage:
              closes it on exit)
   gcma bench [--quick] [--area MiB] [--sizes 1,64,...] [--reps N] [--duration S]
              [--data MiB] [--memory MiB] [--heap-sizes 1,4,...(MiB)]
-             [--heap-rounds N] [--results DIR] [--json]
+             [--heap-rounds N] [--seed N] [--results DIR] [--json]
+             (--seed: of the allocators' random order; default from the
+             clock, in the report)
   gcma session [--json] [--device PATH]   commands on stdin: areas, stats,
              register NAME PAGES, alloc AREA PAGES [at=PFN] [compound] [dma],
              free RANGE|last`;
@@ -153,9 +155,11 @@ function deviceArgs(argv: readonly string[], options: ReadonlyArray<keyof Device
   return parsed;
 }
 
-function positiveInt(text: string | undefined, what: string): number | undefined {
+function positiveInt(text: string | undefined, what: string, min = 1): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) throw new UsageError(`${what} must be a positive integer, not '${text}'`);
+  if (!/^\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`${what} must be ${min ? 'a positive' : 'a non-negative'} integer, not '${text}'`);
+  }
   return Number(text);
 }
 
@@ -257,6 +261,7 @@ async function bench(argv: readonly string[]): Promise<number> {
         reps: { type: 'string' },
         'heap-sizes': { type: 'string' },
         'heap-rounds': { type: 'string' },
+        seed: { type: 'string' },
         duration: { type: 'string' },
         data: { type: 'string' },
         memory: { type: 'string' },
@@ -277,6 +282,8 @@ async function bench(argv: readonly string[]): Promise<number> {
   if (v.sizes !== undefined) o.sizes = v.sizes.split(',').map((s) => positiveInt(s, '--sizes')!);
   if (v['heap-sizes'] !== undefined) o.heapSizesMiB = v['heap-sizes'].split(',').map((s) => positiveInt(s, '--heap-sizes')!);
   o.heapRounds = positiveInt(v['heap-rounds'], '--heap-rounds') ?? o.heapRounds;
+  const seed = positiveInt(v.seed, '--seed', 0);
+  if (seed !== undefined) o.seed = seed;
   const run = await runBenchInVm(o, { ...(v.results ? { resultsDir: v.results } : {}), log: (m) => console.error(m) });
   console.log(v.json ? JSON.stringify(run.report, null, 2) : formatReport(run.report));
   console.error(`[bench] report: ${run.resultsDir}/bench.json, ${run.resultsDir}/cdf.svg, ${run.resultsDir}/table.txt`);

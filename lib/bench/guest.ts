@@ -30,9 +30,11 @@ import { GcmaError } from '../errors';
 import { dropCaches, meminfoKiB } from '../procfs';
 import { mountScratch } from '../scratch';
 import { requireCleancacheStats, type CleancacheStats } from '../stats';
+import { TraceInstance } from '../tracing';
 import { measureHeaps, missingHeaps, type BenchHeap, type HeapResult } from './heaps';
 import { checkOptions, GUARANTEED_AREA, type BenchOptions } from './options';
-import type { Allocator, BenchReport, Phase, SizeResult, Throughput } from './report';
+import { randomSource, shuffled } from './order';
+import type { Allocator, BenchReport, Phase, Preconditions, SizeResult, Throughput } from './report';
 import { summarize } from './stats';
 import { startLoad } from './workers';
 
@@ -76,13 +78,40 @@ function throughput(config: Throughput['config'], files: readonly string[], seco
 }
 
 function emptyResult(allocator: Allocator, phase: Phase, pages: number): SizeResult {
-  return { allocator, phase, pages, attempts: 0, successes: 0, failures: {}, kernelNs: [], jsNs: [], freeKernelNs: [], cachedBefore: [], kernel: null, js: null, free: null };
+  return {
+    allocator,
+    phase,
+    pages,
+    attempts: 0,
+    successes: 0,
+    failures: {},
+    kernelNs: [],
+    jsNs: [],
+    freeKernelNs: [],
+    cachedBefore: [],
+    areaCachedBefore: [],
+    kernel: null,
+    js: null,
+    free: null,
+  };
 }
 
-/** One allocation and its free; failures are counted by code, not thrown. */
-function measure(area: Area, r: SizeResult): void {
+/** What one measurement needs: the area, its results, and the trace instance if the kernel has one. */
+interface Target {
+  area: Area;
+  result: SizeResult;
+}
+
+/**
+ * One allocation and its free; failures are counted by code, not thrown.
+ * With a trace instance, the copies in the range (those the allocation
+ * recalled, from gcma:gcma_alloc_finish) are recorded for GCMA-backed areas.
+ */
+function measure({ area, result: r }: Target, trace: TraceInstance | null): void {
+  const gcmaBacked = area.backing !== 'cma';
   r.attempts++;
-  if (area.backing !== 'cma') r.cachedBefore.push(area.stats().cached);
+  if (gcmaBacked) r.areaCachedBefore.push(area.stats().cached);
+  trace?.clear();
   const start = process.hrtime.bigint();
   let a;
   try {
@@ -90,9 +119,15 @@ function measure(area: Area, r: SizeResult): void {
   } catch (err) {
     if (!(err instanceof GcmaError)) throw err;
     r.failures[err.code] = (r.failures[err.code] ?? 0) + 1;
-    return;
   }
-  r.jsNs.push(Number(process.hrtime.bigint() - start));
+  const jsNs = Number(process.hrtime.bigint() - start);
+  if (gcmaBacked && trace) {
+    // A guaranteed CMA area's GCMA area has its name
+    const finish = trace.take('gcma').find((e) => e.event === 'gcma_alloc_finish' && e['name'] === area.name);
+    if (finish) r.cachedBefore.push(Number(finish['recalled']));
+  }
+  if (!a) return;
+  r.jsNs.push(jsNs);
   r.kernelNs.push(a.kernelNs);
   r.successes++;
   r.freeKernelNs.push(a.free().kernelNs);
@@ -140,18 +175,25 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   const gcma = dev.register(`bench-${process.pid}`, areaPages, { fromCma: true });
   const cma = dev.cmaArea();
   const results: SizeResult[] = [];
+  const seed = o.seed ?? Date.now() % 2 ** 32;
+  const random = randomSource(seed);
+  using trace = TraceInstance.open(`gcma-bench-${process.pid}`, ['gcma/gcma_alloc_finish']);
+  if (!trace) log('no gcma: trace events (tracefs): the copies in each allocated range are not counted');
+  /** Each repetition measures the allocators in a new random order. */
+  const measureInTurn = (targets: Target[]): void => {
+    for (const t of shuffled(targets, random)) measure(t, trace);
+  };
   releaseGuaranteed();
   for (const pages of o.sizes) {
-    const r = emptyResult('gcma', 'floor', pages);
-    const rg = emptyResult('cma+gcma', 'floor', pages);
-    for (let i = 0; i < o.floorReps; i++) {
-      measure(gcma, r);
-      measure(guaranteed, rg);
-    }
-    results.push(finish(r), finish(rg));
+    const targets = [
+      { area: gcma, result: emptyResult('gcma', 'floor', pages) },
+      { area: guaranteed, result: emptyResult('cma+gcma', 'floor', pages) },
+    ];
+    for (let i = 0; i < o.floorReps; i++) measureInTurn(targets);
+    results.push(...targets.map((t) => finish(t.result)));
   }
   held = guaranteed.alloc(guaranteed.pages);
-  const floorCached = Math.max(0, ...results.flatMap((r) => r.cachedBefore));
+  const floorCached = Math.max(0, ...results.flatMap((r) => r.areaCachedBefore));
   log(`floor: ${o.sizes.length} sizes x ${o.floorReps}, at most ${floorCached} cached pages in the areas`);
 
   log(`phase 4/5: file reads for ${o.durationS} s, with the GCMA area`);
@@ -163,23 +205,36 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   const before = requireCleancacheStats();
   let heapResults: HeapResult[] = [];
   let heapsSkipped: string | null = null;
+  let preconditions: Preconditions;
   try {
-    await waitFor(
-      'GCMA area and guaranteed area half full of cached data',
-      () => gcma.stats().cached >= areaPages / 2 && guaranteed.stats().cached >= areaPages / 2,
-      4 * o.durationS,
+    // Wanted: both GCMA-backed areas half full of copies, and the plain
+    // CMA area half taken by movable pages the page allocator put there.
+    const plainKiB = ((cma.pages - gcma.pages) * dev.pageSize) / 1024;
+    const state = (): Omit<Preconditions, 'reached' | 'waitedS'> => ({
+      wantedCached: areaPages / 2,
+      gcmaCached: gcma.stats().cached,
+      guaranteedCached: guaranteed.stats().cached,
+      cmaAreaKiB: plainKiB,
+      cmaFreeKiB: meminfoKiB('CmaFree') ?? plainKiB,
+    });
+    const met = (p: ReturnType<typeof state>): boolean =>
+      p.gcmaCached >= p.wantedCached && p.guaranteedCached >= p.wantedCached && p.cmaFreeKiB <= p.cmaAreaKiB / 2;
+    const waitStart = Date.now();
+    const reached = await waitFor('GCMA areas half full of copies, the plain CMA area half full of movable pages', () => met(state()), 4 * o.durationS);
+    preconditions = { ...state(), reached, waitedS: (Date.now() - waitStart) / 1000 };
+    log(
+      `pressure: GCMA area ${preconditions.gcmaCached}/${areaPages} pages cached, guaranteed area ${preconditions.guaranteedCached}/${areaPages}, ` +
+        `CmaFree ${preconditions.cmaFreeKiB} of ${plainKiB} KiB${reached ? '' : ' (wanted: half of each; not reached)'}`,
     );
-    log(`pressure: GCMA area ${gcma.stats().cached}/${areaPages} pages cached, guaranteed area ${guaranteed.stats().cached}/${areaPages}, CmaFree ${meminfoKiB('CmaFree') ?? '-'} KiB`);
     for (const pages of o.sizes) {
-      const g = emptyResult('gcma', 'pressure', pages);
-      const cg = emptyResult('cma+gcma', 'pressure', pages);
-      const c = emptyResult('cma', 'pressure', pages);
-      for (let i = 0; i < o.reps; i++) {
-        measure(gcma, g);
-        measure(guaranteed, cg);
-        measure(cma, c);
-      }
-      results.push(finish(g), finish(cg), finish(c));
+      const targets = [
+        { area: gcma, result: emptyResult('gcma', 'pressure', pages) },
+        { area: guaranteed, result: emptyResult('cma+gcma', 'pressure', pages) },
+        { area: cma, result: emptyResult('cma', 'pressure', pages) },
+      ];
+      for (let i = 0; i < o.reps; i++) measureInTurn(targets);
+      results.push(...targets.map((t) => finish(t.result)));
+      const [g, cg, c] = targets.map((t) => t.result) as [SizeResult, SizeResult, SizeResult];
       const p50 = (r: SizeResult): string => (r.kernelNs.length ? `${(summarize(r.kernelNs)!.p50 / 1000).toFixed(1)} us` : '-');
       log(`${pages} pages: GCMA ${g.successes}/${g.attempts} p50 ${p50(g)}, guaranteed CMA ${cg.successes}/${cg.attempts} p50 ${p50(cg)}, CMA ${c.successes}/${c.attempts} p50 ${p50(c)}`);
     }
@@ -203,12 +258,15 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
     finishedAt: new Date().toISOString(),
     kernel: release(),
     cpus: cpus().length,
+    seed,
     options: o,
     areas: {
       gcma: { name: gcma.name, range: gcma.range.format(), pages: gcma.pages },
       cma: { name: cma.name, range: cma.range.format(), pages: cma.pages - gcma.pages },
       'cma+gcma': { name: guaranteed.name, range: guaranteed.range.format(), pages: guaranteed.pages },
     },
+    preconditions,
+    rangeCopiesCounted: trace !== null,
     results,
     heaps: heapResults,
     ...(heapsSkipped ? { heapsSkipped } : {}),

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { buildKernel, type KernelBuild } from '../kernel/build';
 import { projectRoot } from '../paths';
+import { capture } from '../util/exec';
 import { runInVm, sparseDisk } from '../vm/runner';
 import { checkOptions, cmaParameters, type BenchOptions } from './options';
 import { formatReport, renderCdfSvg, type BenchReport } from './report';
@@ -53,10 +54,26 @@ export async function runBenchInVm(o: BenchOptions, opts: BenchVmOptions = {}): 
     const reportFile = join(resultsDir, 'bench.json');
     if (r.exitCode !== 0 || !existsSync(reportFile)) throw new Error(`the benchmark failed in the guest (exit ${r.exitCode}); console: ${r.consoleLog}`);
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as BenchReport;
+    // What the guest cannot know: how it was run, and from what
+    report.accel = r.accel;
+    const commit = await projectCommit(root);
+    if (commit) report.commit = commit;
+    writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(join(resultsDir, 'cdf.svg'), renderCdfSvg(report));
     writeFileSync(join(resultsDir, 'table.txt'), `${formatReport(report)}\n`);
     return { report, resultsDir, exitCode: r.exitCode };
   } finally {
     rmSync(disk, { force: true });
+  }
+}
+
+/** The checkout's commit, with -dirty for uncommitted changes; null outside a git checkout. */
+async function projectCommit(root: string): Promise<string | null> {
+  try {
+    const head = (await capture('git', ['-C', root, 'rev-parse', '--short=12', 'HEAD'])).trim();
+    const dirty = (await capture('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'])).trim() !== '';
+    return dirty ? `${head}-dirty` : head;
+  } catch {
+    return null;
   }
 }

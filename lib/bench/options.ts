@@ -26,6 +26,8 @@ export interface BenchOptions {
   heapSizesMiB: number[];
   /** Allocations per heap buffer size, from each heap, from C and from JavaScript. */
   heapRounds: number;
+  /** Seed of the random order the allocators are measured in; default: from the clock, recorded in the report. */
+  seed?: number;
   quick: boolean;
 }
 
@@ -82,6 +84,7 @@ export function checkOptions(o: BenchOptions): BenchOptions {
   positive('dataMiB', o.dataMiB);
   positive('memoryMiB', o.memoryMiB);
   positive('heapRounds', o.heapRounds);
+  if (o.seed !== undefined && (!Number.isInteger(o.seed) || o.seed < 0 || o.seed >= 2 ** 32)) throw invalidArgument(`seed must be an integer in [0, 2^32), not ${o.seed}`);
   if (o.sizes.length === 0) throw invalidArgument('no request sizes');
   for (const s of o.heapSizesMiB) positive('a heap buffer size', s);
   const bigBuffers = o.heapSizesMiB.filter((s) => s > o.areaMiB);

@@ -33,8 +33,13 @@ export interface SizeResult {
   jsNs: number[];
   /** Time in gcma_free_range() / cma_release(), ns. */
   freeKernelNs: number[];
-  /** GCMA-backed areas: pages of the area holding cached data just before each allocation. */
+  /**
+   * GCMA-backed areas: the copies in the range each allocation took, which
+   * it recalled (gcma:gcma_alloc_finish); empty without trace events.
+   */
   cachedBefore: number[];
+  /** GCMA-backed areas: pages of the whole area holding copies just before each allocation. */
+  areaCachedBefore: number[];
   kernel: Summary | null;
   js: Summary | null;
   free: Summary | null;
@@ -49,13 +54,41 @@ export interface Throughput {
   cleancache: CleancacheStats;
 }
 
+/**
+ * The state the pressure phase wanted before it measured: both GCMA-backed
+ * areas at least half full of copies, and the plain CMA area at least half
+ * taken by movable pages (CmaFree at most half of it); and what it got.
+ */
+export interface Preconditions {
+  /** Copies wanted in each GCMA-backed area. */
+  wantedCached: number;
+  gcmaCached: number;
+  guaranteedCached: number;
+  /** The plain CMA area's size, and what of all CMA areas was free (CmaFree). */
+  cmaAreaKiB: number;
+  cmaFreeKiB: number;
+  /** Whether all of it was reached before the wait gave up. */
+  reached: boolean;
+  waitedS: number;
+}
+
 export interface BenchReport {
   version: 1;
   startedAt: string;
   finishedAt: string;
   kernel: string;
   cpus: number;
+  /** How the guest ran: QEMU with KVM or TCG; added by the host (missing from older reports). */
+  accel?: 'kvm' | 'tcg';
+  /** The project's commit the run was made from (with -dirty for local changes); added by the host. */
+  commit?: string;
+  /** The seed of the allocators' random order. */
+  seed?: number;
   options: BenchOptions;
+  /** Missing from reports of before it was recorded. */
+  preconditions?: Preconditions;
+  /** Whether cachedBefore counts the copies in each range (the kernel has gcma: trace events). */
+  rangeCopiesCounted?: boolean;
   /** The guaranteed area is missing from reports of before it was measured. */
   areas: Record<'gcma' | 'cma', { name: string; range: string; pages: number }> & { 'cma+gcma'?: { name: string; range: string; pages: number } };
   results: SizeResult[];
@@ -114,8 +147,24 @@ function formatHeaps(r: BenchReport): string[] {
   return ['', `dma-buf heap allocations under pressure, DMA_HEAP_IOCTL_ALLOC (the heap zeroes each buffer) and the close that frees it (${names}):`, pad(rows)];
 }
 
+/** The mean number of copies in the ranges allocated (recalled by each allocation); '-' where not counted. */
+function meanCopies(x: SizeResult): string {
+  if (!x.cachedBefore.length) return '-';
+  return (x.cachedBefore.reduce((a, b) => a + b, 0) / x.cachedBefore.length).toFixed(x.pages < 64 ? 2 : 0);
+}
+
+/** What the pressure phase wanted before measuring, what it had, and whether it got there. */
+function formatPreconditions(r: BenchReport): string[] {
+  const p = r.preconditions;
+  if (!p) return [];
+  return [
+    `pressure: GCMA area ${p.gcmaCached}, guaranteed area ${p.guaranteedCached} pages holding copies (wanted >= ${p.wantedCached} each); ` +
+      `CmaFree ${p.cmaFreeKiB} KiB of the plain area's ${p.cmaAreaKiB} (wanted <= half): ${p.reached ? 'reached' : 'NOT REACHED'} after ${p.waitedS.toFixed(0)} s`,
+  ];
+}
+
 export function formatReport(r: BenchReport): string {
-  const head = ['pages', 'alloc', 'ok', 'min us', 'p50', 'p90', 'p99', 'max', 'mean', 'js p50', 'free p50'];
+  const head = ['pages', 'alloc', 'ok', 'min us', 'p50', 'p90', 'p99', 'max', 'mean', 'js p50', 'free p50', 'copies'];
   const rows: string[][] = [head];
   for (const phase of ['pressure', 'floor'] as const) {
     for (const pages of r.options.sizes) {
@@ -134,6 +183,7 @@ export function formatReport(r: BenchReport): string {
           us(x.kernel?.mean),
           us(x.js?.p50),
           us(x.free?.p50),
+          meanCopies(x),
         ]);
       }
     }
@@ -158,9 +208,13 @@ export function formatReport(r: BenchReport): string {
   }
   const tp = r.throughput.map((t) => `${t.config === 'gcma' ? 'with the GCMA area' : 'as plain CMA     '}: ${t.mibPerS.toFixed(1)} MiB/s (restored ${t.cleancache.restored} pages)`);
   return [
-    `kernel ${r.kernel}, ${r.cpus} CPUs; GCMA area ${r.areas.gcma.pages} pages (${r.areas.gcma.range}), CMA area ${r.areas.cma.pages} pages` +
+    `kernel ${r.kernel} (${accelName(r)}${r.commit ? `, project ${r.commit}` : ''}${r.seed === undefined ? '' : `, order seed ${r.seed}`}), ${r.cpus} CPUs; GCMA area ${r.areas.gcma.pages} pages (${r.areas.gcma.range}), CMA area ${r.areas.cma.pages} pages` +
       (r.areas['cma+gcma'] ? `, guaranteed CMA area ${r.areas['cma+gcma'].pages} pages (${r.areas['cma+gcma'].range})` : ''),
     'gcma: gcma_alloc_range() on the GCMA area; cma: cma_alloc() on the plain CMA area; cma+gcma: cma_alloc() on the guaranteed CMA area',
+    r.rangeCopiesCounted
+      ? 'copies: mean cached copies in each range allocated (recalled by it, gcma:gcma_alloc_finish); allocators measured in a random order each repetition'
+      : 'copies: not counted (no gcma: trace events)',
+    ...formatPreconditions(r),
     '',
     'allocation latency, kernel side (us), under pressure and with an empty area:',
     pad(rows),
@@ -173,8 +227,15 @@ export function formatReport(r: BenchReport): string {
     ...tp.map((l) => `  ${l}`),
     `cleancache under pressure: stored ${r.cleancache.stored}, restored ${r.cleancache.restored}, missed ${r.cleancache.missed}, reclaimed ${r.cleancache.reclaimed}, recalled ${r.cleancache.recalled}; hit rate ${r.hitRate === null ? '-' : `${(100 * r.hitRate).toFixed(1)}%`}`,
     '',
-    'Under TCG the CPU is emulated: absolute times are not a device\'s; compare within the run, as ratios.',
+    r.accel === 'kvm'
+      ? 'Under KVM the CPU is the host\'s, the devices emulated: compare within the run, as ratios.'
+      : 'Under TCG the CPU is emulated: absolute times are not a device\'s; compare within the run, as ratios.',
   ].join('\n');
+}
+
+/** KVM or TCG, as the host recorded it; reports from before it did were all TCG runs. */
+function accelName(r: BenchReport): string {
+  return (r.accel ?? 'tcg').toUpperCase();
 }
 
 const COLORS: Record<Allocator, string> = { gcma: '#1b7837', 'cma+gcma': '#2166ac', cma: '#b2182b' };
@@ -212,5 +273,5 @@ export function renderCdfSvg(r: BenchReport): string {
   const height = rowsN * h + 30;
   const legend = ALLOCATORS.map((a, i) => `<line x1="${20 + i * 120}" x2="${40 + i * 120}" y1="${rowsN * h + 15}" y2="${rowsN * h + 15}" stroke="${COLORS[a]}" stroke-width="3"/><text x="${46 + i * 120}" y="${rowsN * h + 19}" font-size="12">${a.toUpperCase()}</text>`)
     .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/>${panels.join('')}${legend}<text x="${width - 10}" y="${rowsN * h + 19}" font-size="11" text-anchor="end">CDF of kernel-side allocation latency under pressure (${r.kernel}, TCG)</text></svg>\n`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/>${panels.join('')}${legend}<text x="${width - 10}" y="${rowsN * h + 19}" font-size="11" text-anchor="end">CDF of kernel-side allocation latency under pressure (${r.kernel}, ${accelName(r)})</text></svg>\n`;
 }

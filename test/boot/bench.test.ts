@@ -54,9 +54,31 @@ it('measures every size, allocator and phase the options ask for', () => {
     expect(x.successes + failures).toBe(x.attempts);
     expect([x.kernelNs.length, x.jsNs.length, x.freeKernelNs.length]).toEqual([x.successes, x.successes, x.successes]);
     expect(x.kernel?.n ?? 0).toBe(x.successes);
-    if (x.allocator !== 'cma') expect(x.cachedBefore).toHaveLength(x.attempts);
+    if (x.allocator !== 'cma') {
+      // The whole area's copies before each attempt; those in the range of
+      // each that reached GCMA (a guaranteed CMA area's bitmap may refuse first)
+      expect(x.areaCachedBefore).toHaveLength(x.attempts);
+      expect(x.cachedBefore.length).toBeGreaterThanOrEqual(x.successes);
+      expect(x.cachedBefore.length).toBeLessThanOrEqual(x.attempts);
+      for (const c of x.cachedBefore) expect(c >= 0 && c <= x.pages).toBe(true);
+    }
     for (const ns of x.kernelNs) expect(ns).toBeGreaterThan(0);
   }
+});
+
+it('records how it ran: the accelerator, the commit, the order seed, and the state the pressure phase wanted', () => {
+  const { report: r } = run;
+  expect(['tcg', 'kvm']).toContain(r.accel);
+  expect(r.commit).toMatch(/^[0-9a-f]{12}(-dirty)?$/);
+  expect(Number.isInteger(r.seed)).toBe(true);
+  // The test kernel has the gcma: trace events
+  expect(r.rangeCopiesCounted).toBe(true);
+  const areaPages = (OPTIONS.areaMiB * 1024 * 1024) / 4096;
+  expect(r.preconditions).toMatchObject({ wantedCached: areaPages / 2, cmaAreaKiB: OPTIONS.areaMiB * 1024 });
+  expect(typeof r.preconditions?.reached).toBe('boolean');
+  const table = readFileSync(join(run.resultsDir, 'table.txt'), 'utf8');
+  expect(table).toContain(`(${r.accel!.toUpperCase()}, project ${r.commit}, order seed ${r.seed})`);
+  expect(table).toMatch(r.preconditions!.reached ? /\(wanted <= half\): reached after/ : /\(wanted <= half\): NOT REACHED after/);
 });
 
 it('has no NaN or infinite number anywhere', () => {
@@ -101,7 +123,7 @@ it('measures camera-sized buffers from both CMA heaps, from C and from JavaScrip
 
 it('writes the table and the CDF picture', () => {
   const table = readFileSync(join(run.resultsDir, 'table.txt'), 'utf8');
-  expect(table).toMatch(/^pages\s+alloc\s+ok\s+min us\s+p50\s+p90\s+p99\s+max\s+mean\s+js p50\s+free p50$/m);
+  expect(table).toMatch(/^pages\s+alloc\s+ok\s+min us\s+p50\s+p90\s+p99\s+max\s+mean\s+js p50\s+free p50\s+copies$/m);
   expect(table).toContain('RFC CMA/GCMA');
   expect(table).toContain('TCG');
   const svg = readFileSync(join(run.resultsDir, 'cdf.svg'), 'utf8');

@@ -2,6 +2,7 @@
 import { checkOptions, cmaParameters, DEFAULT_OPTIONS, QUICK_OPTIONS } from '../../lib/bench/options';
 import type { HeapBacking, HeapResult } from '../../lib/bench/heaps';
 import { formatReport, renderCdfSvg, type Allocator, type BenchReport, type SizeResult } from '../../lib/bench/report';
+import { randomSource, shuffled } from '../../lib/bench/order';
 import { percentile, summarize } from '../../lib/bench/stats';
 import { InvalidArgumentError } from '../../lib/errors';
 
@@ -33,13 +34,15 @@ describe('options', () => {
     [{ areaMiB: 512, memoryMiB: 1024 }],
     [{ heapRounds: 0 }],
     [{ heapSizesMiB: [0] }],
+    [{ seed: -1 }],
+    [{ seed: 2 ** 32 }],
     [{ heapSizesMiB: [1, 256] }],
   ])('refuses %p', (change) => {
     expect(() => checkOptions({ ...DEFAULT_OPTIONS, ...change })).toThrow(InvalidArgumentError);
   });
 });
 
-function sizeResult(allocator: Allocator, phase: 'floor' | 'pressure', pages: number, kernelNs: number[]): SizeResult {
+function sizeResult(allocator: Allocator, phase: 'floor' | 'pressure', pages: number, kernelNs: number[], copies: number[] = []): SizeResult {
   return {
     allocator,
     phase,
@@ -50,7 +53,8 @@ function sizeResult(allocator: Allocator, phase: 'floor' | 'pressure', pages: nu
     kernelNs,
     jsNs: kernelNs.map((n) => n + 1000),
     freeKernelNs: kernelNs,
-    cachedBefore: [],
+    cachedBefore: copies,
+    areaCachedBefore: copies.map((c) => c + 100),
     kernel: summarize(kernelNs),
     js: summarize(kernelNs.map((n) => n + 1000)),
     free: summarize(kernelNs),
@@ -64,7 +68,12 @@ const report: BenchReport = {
   finishedAt: '',
   kernel: '6.12.117-gcma',
   cpus: 2,
+  accel: 'tcg',
+  commit: '0123456789ab',
+  seed: 7,
   options: { ...QUICK_OPTIONS, sizes: [1, 64] },
+  preconditions: { wantedCached: 2048, gcmaCached: 4000, guaranteedCached: 768, cmaAreaKiB: 16384, cmaFreeKiB: 1024, reached: false, waitedS: 12 },
+  rangeCopiesCounted: true,
   areas: {
     gcma: { name: 'bench', range: '0x0-0xfff', pages: 4096 },
     cma: { name: 'reserved', range: '0x1000-0x2fff', pages: 4096 },
@@ -72,7 +81,7 @@ const report: BenchReport = {
   },
   results: [
     sizeResult('gcma', 'floor', 1, [1000, 2000]),
-    sizeResult('gcma', 'pressure', 1, [2000, 4000]),
+    sizeResult('gcma', 'pressure', 1, [2000, 4000], [1, 2, 0]),
     sizeResult('cma', 'pressure', 1, [200_000, 400_000]),
     sizeResult('cma+gcma', 'pressure', 1, [20_000, 40_000]),
     sizeResult('gcma', 'pressure', 64, [10_000]),
@@ -88,10 +97,14 @@ const report: BenchReport = {
 
 it('tabulates latencies, ratios next to the RFC anchor, and throughput', () => {
   const t = formatReport(report);
-  expect(t).toMatch(/^1\s+gcma\s+2\/3\s+2\.0\s+2\.0\s+4\.0\s+4\.0\s+4\.0\s+3\.0\s+3\.0\s+2\.0$/m);
-  expect(t).toMatch(/^1\s+cma\s+2\/3\s+200\s+200\s+400\s+400\s+400\s+300\s+201\s+200$/m);
-  expect(t).toMatch(/^64\s+cma\s+0\/1(\s+-){8}$/m);
-  expect(t).toMatch(/^1\s+cma\+gcma\s+2\/3\s+20\s+20\s+40\s+40\s+40\s+30\s+21\s+20$/m);
+  // The last column: the mean of the copies in each range allocated, (1 + 2 + 0) / 3
+  expect(t).toMatch(/^1\s+gcma\s+2\/3\s+2\.0\s+2\.0\s+4\.0\s+4\.0\s+4\.0\s+3\.0\s+3\.0\s+2\.0\s+1\.00$/m);
+  expect(t).toMatch(/^1\s+cma\s+2\/3\s+200\s+200\s+400\s+400\s+400\s+300\s+201\s+200\s+-$/m);
+  expect(t).toMatch(/^64\s+cma\s+0\/1(\s+-){9}$/m);
+  expect(t).toMatch(/^1\s+cma\+gcma\s+2\/3\s+20\s+20\s+40\s+40\s+40\s+30\s+21\s+20\s+-$/m);
+  expect(t).toContain('kernel 6.12.117-gcma (TCG, project 0123456789ab, order seed 7)');
+  expect(t).toContain('guaranteed area 768 pages holding copies (wanted >= 2048 each); CmaFree 1024 KiB of the plain area\'s 16384 (wanted <= half): NOT REACHED after 12 s');
+  expect(t).toContain('Under TCG the CPU is emulated');
   // CMA/GCMA mean 300/3 = 100, p99 400/4 = 100, CMA/guaranteed 300/30 = 10 and 400/40 = 10,
   // GCMA/empty p50 2/1 = 2, 2 us per page, RFC 684/26 = 26.3; no guaranteed row for 64 pages
   expect(t).toMatch(/^1\s+100\.0\s+100\.0\s+10\.0\s+10\.0\s+2\.0\s+2\.000\s+26\.3$/m);
@@ -106,6 +119,17 @@ function heapResult(backing: HeapBacking, from: 'c' | 'js', mib: number, allocNs
   const failures: Record<string, number> = allocNs.length < 2 ? { EBUSY: 2 - allocNs.length } : {};
   return { heap, backing, from, bytes: mib * 2 ** 20, attempts: 2, successes: allocNs.length, failures, allocNs, freeNs: allocNs.map(() => 500_000), alloc: summarize(allocNs), free: allocNs.length ? summarize(allocNs.map(() => 500_000)) : null };
 }
+
+it('says KVM or TCG from the report, in the table and the picture', () => {
+  const kvm = { ...report, accel: 'kvm' as const };
+  expect(formatReport(kvm)).toContain('(KVM, project');
+  expect(formatReport(kvm)).toContain('Under KVM');
+  expect(renderCdfSvg(kvm)).toContain('(6.12.117-gcma, KVM)');
+  expect(renderCdfSvg(report)).toContain('(6.12.117-gcma, TCG)');
+  const { accel: _accel, commit: _commit, seed: _seed, preconditions: _p, rangeCopiesCounted: _r, ...old } = report;
+  expect(formatReport(old)).toContain('kernel 6.12.117-gcma (TCG), 2 CPUs');
+  expect(formatReport(old)).toContain('copies: not counted');
+});
 
 it('tabulates the heaps: each side, each heap, and the CMA heap over the GCMA-backed one', () => {
   const t = formatReport({
@@ -137,4 +161,22 @@ it('draws one CDF panel per size, a line per allocator with data', () => {
   expect(svg.match(/<g transform/g)).toHaveLength(2);
   expect(svg.match(/<polyline /g)).toHaveLength(4); // 64-page CMA had no success, no guaranteed row
   expect(svg).not.toContain('NaN');
+});
+
+describe('the order allocators are measured in', () => {
+  const allocators = ['gcma', 'cma+gcma', 'cma'];
+
+  it('is a new permutation each repetition, the same again from the same seed', () => {
+    const orders = (seed: number): string[] => {
+      const random = randomSource(seed);
+      return Array.from({ length: 60 }, () => shuffled(allocators, random).join(','));
+    };
+    const a = orders(7);
+    for (const o of a) expect(o.split(',').sort()).toEqual([...allocators].sort());
+    // Each allocator comes first, and all six orders come up
+    expect(new Set(a.map((o) => o.split(',')[0]))).toEqual(new Set(allocators));
+    expect(new Set(a).size).toBe(6);
+    expect(orders(7)).toEqual(a);
+    expect(orders(8)).not.toEqual(a);
+  });
 });
