@@ -41,23 +41,28 @@ export class TraceInstance implements Disposable {
 
   /**
    * Make instance `name` with `events` (`gcma/gcma_alloc_finish`) enabled,
-   * or null when the kernel has no tracefs or not all of those events.
+   * each with its filter (`prev_pid == 42`) or none; null when the kernel
+   * has no tracefs or not all of those events.
    */
-  static open(name: string, events: readonly string[]): TraceInstance | null {
-    if (!events.every((e) => existsSync(join(TRACEFS, 'events', e)))) return null;
+  static open(name: string, events: Readonly<Record<string, string | null>>): TraceInstance | null {
+    const names = Object.keys(events);
+    if (!names.every((e) => existsSync(join(TRACEFS, 'events', e)))) return null;
     const dir = join(TRACEFS, 'instances', name);
     if (!existsSync(dir)) mkdirSync(dir);
-    const t = new TraceInstance(dir, events);
-    for (const e of events) writeFileSync(join(dir, 'events', e, 'enable'), '1');
+    const t = new TraceInstance(dir, names);
+    for (const [e, filter] of Object.entries(events)) {
+      if (filter) writeFileSync(join(dir, 'events', e, 'filter'), filter);
+      writeFileSync(join(dir, 'events', e, 'enable'), '1');
+    }
     t.clear();
     return t;
   }
 
-  /** The events of `system` recorded since the last read or clear; clears the buffer. */
-  take(system: string): TraceEvent[] {
-    const events = parseTraceEvents(readFileSync(join(this.dir, 'trace'), 'utf8'), system);
+  /** The buffer's text since the last read or clear; clears the buffer. */
+  take(): string {
+    const text = readFileSync(join(this.dir, 'trace'), 'utf8');
     this.clear();
-    return events;
+    return text;
   }
 
   clear(): void {
@@ -73,4 +78,29 @@ export class TraceInstance implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/**
+ * Nanoseconds task `pid` spent off the CPU in a trace's sched:sched_switch
+ * events: from each switch away from it to the switch back (a switch away
+ * with no return in the trace counts to the last event).
+ */
+export function offCpuNs(text: string, pid: number): number {
+  const re = /\s(\d+)\.(\d{6}): sched_switch: .*prev_pid=(\d+) .*next_pid=(\d+) /;
+  let out: number | null = null;
+  let last = 0;
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const m = re.exec(line);
+    if (!m) continue;
+    const us = Number(m[1]) * 1e6 + Number(m[2]);
+    last = us;
+    if (Number(m[3]) === pid && out === null) out = us;
+    else if (Number(m[4]) === pid && out !== null) {
+      total += us - out;
+      out = null;
+    }
+  }
+  if (out !== null) total += last - out;
+  return total * 1000;
 }

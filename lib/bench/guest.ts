@@ -30,7 +30,7 @@ import { GcmaError } from '../errors';
 import { dropCaches, meminfoKiB } from '../procfs';
 import { mountScratch } from '../scratch';
 import { requireCleancacheStats, type CleancacheStats } from '../stats';
-import { TraceInstance } from '../tracing';
+import { offCpuNs, parseTraceEvents, TraceInstance } from '../tracing';
 import { measureHeaps, missingHeaps, type BenchHeap, type HeapResult } from './heaps';
 import { checkOptions, GUARANTEED_AREA, type BenchOptions } from './options';
 import { randomSource, shuffled } from './order';
@@ -90,6 +90,7 @@ function emptyResult(allocator: Allocator, phase: Phase, pages: number): SizeRes
     freeKernelNs: [],
     cachedBefore: [],
     areaCachedBefore: [],
+    offCpuNs: [],
     kernel: null,
     js: null,
     free: null,
@@ -104,8 +105,9 @@ interface Target {
 
 /**
  * One allocation and its free; failures are counted by code, not thrown.
- * With a trace instance, the copies in the range (those the allocation
- * recalled, from gcma:gcma_alloc_finish) are recorded for GCMA-backed areas.
+ * With a trace instance: the copies in the range (those the allocation
+ * recalled, from gcma:gcma_alloc_finish) for GCMA-backed areas, and the
+ * time this thread spent off the CPU during the call (sched:sched_switch).
  */
 function measure({ area, result: r }: Target, trace: TraceInstance | null): void {
   const gcmaBacked = area.backing !== 'cma';
@@ -121,14 +123,16 @@ function measure({ area, result: r }: Target, trace: TraceInstance | null): void
     r.failures[err.code] = (r.failures[err.code] ?? 0) + 1;
   }
   const jsNs = Number(process.hrtime.bigint() - start);
-  if (gcmaBacked && trace) {
+  const text = trace?.take();
+  if (gcmaBacked && text !== undefined) {
     // A guaranteed CMA area's GCMA area has its name
-    const finish = trace.take('gcma').find((e) => e.event === 'gcma_alloc_finish' && e['name'] === area.name);
+    const finish = parseTraceEvents(text, 'gcma').find((e) => e.event === 'gcma_alloc_finish' && e['name'] === area.name);
     if (finish) r.cachedBefore.push(Number(finish['recalled']));
   }
   if (!a) return;
   r.jsNs.push(jsNs);
   r.kernelNs.push(a.kernelNs);
+  if (text !== undefined) r.offCpuNs?.push(offCpuNs(text, process.pid));
   r.successes++;
   r.freeKernelNs.push(a.free().kernelNs);
 }
@@ -177,8 +181,12 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   const results: SizeResult[] = [];
   const seed = o.seed ?? Date.now() % 2 ** 32;
   const random = randomSource(seed);
-  using trace = TraceInstance.open(`gcma-bench-${process.pid}`, ['gcma/gcma_alloc_finish']);
-  if (!trace) log('no gcma: trace events (tracefs): the copies in each allocated range are not counted');
+  // The allocations run on this thread: its pid is the thread's
+  using trace = TraceInstance.open(`gcma-bench-${process.pid}`, {
+    'gcma/gcma_alloc_finish': null,
+    'sched/sched_switch': `prev_pid == ${process.pid} || next_pid == ${process.pid}`,
+  });
+  if (!trace) log('no gcma: or sched: trace events (tracefs): the copies in each range and the time off the CPU are not measured');
   /** Each repetition measures the allocators in a new random order. */
   const measureInTurn = (targets: Target[]): void => {
     for (const t of shuffled(targets, random)) measure(t, trace);

@@ -40,6 +40,12 @@ export interface SizeResult {
   cachedBefore: number[];
   /** GCMA-backed areas: pages of the whole area holding copies just before each allocation. */
   areaCachedBefore: number[];
+  /**
+   * Time the allocating thread spent off the CPU during each successful
+   * call, ns (sched:sched_switch), one per success; empty without trace
+   * events; missing from older reports.
+   */
+  offCpuNs?: number[];
   kernel: Summary | null;
   js: Summary | null;
   free: Summary | null;
@@ -153,6 +159,13 @@ function meanCopies(x: SizeResult): string {
   return (x.cachedBefore.reduce((a, b) => a + b, 0) / x.cachedBefore.length).toFixed(x.pages < 64 ? 2 : 0);
 }
 
+/** The share of the calls' time (timed from JavaScript) the thread spent off the CPU; '-' where not measured. */
+function offCpuShare(x: SizeResult): string {
+  if (!x.offCpuNs?.length || x.offCpuNs.length !== x.jsNs.length) return '-';
+  const total = x.jsNs.reduce((a, b) => a + b, 0);
+  return total ? `${((100 * x.offCpuNs.reduce((a, b) => a + b, 0)) / total).toFixed(0)}%` : '-';
+}
+
 /** What the pressure phase wanted before measuring, what it had, and whether it got there. */
 function formatPreconditions(r: BenchReport): string[] {
   const p = r.preconditions;
@@ -164,7 +177,7 @@ function formatPreconditions(r: BenchReport): string[] {
 }
 
 export function formatReport(r: BenchReport): string {
-  const head = ['pages', 'alloc', 'ok', 'min us', 'p50', 'p90', 'p99', 'max', 'mean', 'js p50', 'free p50', 'copies'];
+  const head = ['pages', 'alloc', 'ok', 'min us', 'p50', 'p90', 'p99', 'max', 'mean', 'js p50', 'free p50', 'copies', 'off-CPU'];
   const rows: string[][] = [head];
   for (const phase of ['pressure', 'floor'] as const) {
     for (const pages of r.options.sizes) {
@@ -184,6 +197,7 @@ export function formatReport(r: BenchReport): string {
           us(x.js?.p50),
           us(x.free?.p50),
           meanCopies(x),
+          offCpuShare(x),
         ]);
       }
     }
@@ -212,7 +226,8 @@ export function formatReport(r: BenchReport): string {
       (r.areas['cma+gcma'] ? `, guaranteed CMA area ${r.areas['cma+gcma'].pages} pages (${r.areas['cma+gcma'].range})` : ''),
     'gcma: gcma_alloc_range() on the GCMA area; cma: cma_alloc() on the plain CMA area; cma+gcma: cma_alloc() on the guaranteed CMA area',
     r.rangeCopiesCounted
-      ? 'copies: mean cached copies in each range allocated (recalled by it, gcma:gcma_alloc_finish); allocators measured in a random order each repetition'
+      ? 'copies: mean cached copies in each range allocated (recalled by it, gcma:gcma_alloc_finish); off-CPU: share of the calls\' time the thread was\n' +
+        'switched out (sched:sched_switch), so preemption is told apart from the allocator\'s work; allocators measured in a random order each repetition'
       : 'copies: not counted (no gcma: trace events)',
     ...formatPreconditions(r),
     '',

@@ -1,0 +1,30 @@
+import { offCpuNs, parseTraceEvents } from '../../lib/tracing';
+
+// As the kernel prints them (the gcma_alloc_finish line is from the VM)
+const TRACE = `# tracer: nop
+#
+            node-42      [001] ...1.    11.918801: gcma_alloc_finish: name=gcma_test pfn=0x6000 count=1024 recalled=0 ns=30352003 errorno=0
+            node-42      [001] d..2.    12.000100: sched_switch: prev_comm=node prev_pid=42 prev_prio=120 prev_state=R+ ==> next_comm=cat next_pid=50 next_prio=120
+             cat-50      [001] d..2.    12.004350: sched_switch: prev_comm=cat prev_pid=50 prev_prio=120 prev_state=R ==> next_comm=node next_pid=42 next_prio=120
+             cat-50      [000] ...1.    12.004400: cma_alloc_start: name=reserved count=16 align=0
+            node-42      [000] d..2.    12.010000: sched_switch: prev_comm=node prev_pid=42 prev_prio=120 prev_state=D ==> next_comm=swapper/0 next_pid=0 next_prio=120
+          <idle>-0       [000] d..2.    12.011000: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=node next_pid=42 next_prio=120
+            node-42      [000] d..2.    12.020000: sched_switch: prev_comm=node prev_pid=42 prev_prio=120 prev_state=R+ ==> next_comm=cat next_pid=50 next_prio=120
+             cat-50      [000] d..2.    12.022000: sched_switch: prev_comm=cat prev_pid=50 prev_prio=120 prev_state=R ==> next_comm=kworker/0:1 next_pid=7 next_prio=120
+`;
+
+it('parses the events of one system, with their fields', () => {
+  expect(parseTraceEvents(TRACE, 'gcma')).toEqual([
+    { event: 'gcma_alloc_finish', name: 'gcma_test', pfn: '0x6000', count: '1024', recalled: '0', ns: '30352003', errorno: '0' },
+  ]);
+  // gcma_ is not cma_
+  expect(parseTraceEvents(TRACE, 'cma')).toEqual([{ event: 'cma_alloc_start', name: 'reserved', count: '16', align: '0' }]);
+});
+
+it('sums the time a task was switched out, to the last event when it never came back', () => {
+  // 4250 us, 1000 us, then out from 12.020000 to the last event at 12.022000
+  expect(offCpuNs(TRACE, 42)).toBe((4250 + 1000 + 2000) * 1000);
+  // Switched in first (no switch away before): nothing counted until it leaves
+  expect(offCpuNs(TRACE, 50)).toBe((12_020_000 - 12_004_350) * 1000);
+  expect(offCpuNs(TRACE, 99)).toBe(0);
+});
