@@ -49,6 +49,8 @@ export class TraceInstance implements Disposable {
     if (!names.every((e) => existsSync(join(TRACEFS, 'events', e)))) return null;
     const dir = join(TRACEFS, 'instances', name);
     if (!existsSync(dir)) mkdirSync(dir);
+    // One clock for all CPUs: a task switched out on one CPU may come back on another
+    writeFileSync(join(dir, 'trace_clock'), 'global');
     const t = new TraceInstance(dir, names);
     for (const [e, filter] of Object.entries(events)) {
       if (filter) writeFileSync(join(dir, 'events', e, 'filter'), filter);
@@ -56,6 +58,11 @@ export class TraceInstance implements Disposable {
     }
     t.clear();
     return t;
+  }
+
+  /** Write `text` into the buffer as a marker (`tracing_mark_write: text`), to bound a window of it. */
+  mark(text: string): void {
+    writeFileSync(join(this.dir, 'trace_marker'), text);
   }
 
   /** The buffer's text since the last read or clear; clears the buffer. */
@@ -81,26 +88,31 @@ export class TraceInstance implements Disposable {
 }
 
 /**
- * Nanoseconds task `pid` spent off the CPU in a trace's sched:sched_switch
- * events: from each switch away from it to the switch back (a switch away
- * with no return in the trace counts to the last event).
+ * Nanoseconds task `pid` spent off the CPU between the markers `from` and
+ * `to` (see {@link TraceInstance.mark}) in a trace's sched:sched_switch
+ * events: from each switch away from it to the switch back. Null when a
+ * marker is missing (events were lost).
  */
-export function offCpuNs(text: string, pid: number): number {
-  const re = /\s(\d+)\.(\d{6}): sched_switch: .*prev_pid=(\d+) .*next_pid=(\d+) /;
+export function offCpuNs(text: string, pid: number, from: string, to: string): number | null {
+  const re = /\s(\d+)\.(\d{6}): (?:sched_switch: .*prev_pid=(\d+) .*next_pid=(\d+) |tracing_mark_write: (.*)$)/;
   let out: number | null = null;
-  let last = 0;
+  let inside = false;
   let total = 0;
   for (const line of text.split('\n')) {
     const m = re.exec(line);
     if (!m) continue;
     const us = Number(m[1]) * 1e6 + Number(m[2]);
-    last = us;
+    if (m[5] !== undefined) {
+      if (m[5] === from) inside = true;
+      else if (m[5] === to && inside) return (total + (out === null ? 0 : us - out)) * 1000;
+      continue;
+    }
+    if (!inside) continue;
     if (Number(m[3]) === pid && out === null) out = us;
     else if (Number(m[4]) === pid && out !== null) {
       total += us - out;
       out = null;
     }
   }
-  if (out !== null) total += last - out;
-  return total * 1000;
+  return null;
 }

@@ -114,6 +114,7 @@ function measure({ area, result: r }: Target, trace: TraceInstance | null): void
   r.attempts++;
   if (gcmaBacked) r.areaCachedBefore.push(area.stats().cached);
   trace?.clear();
+  trace?.mark('gcma-bench start');
   const start = process.hrtime.bigint();
   let a;
   try {
@@ -123,6 +124,7 @@ function measure({ area, result: r }: Target, trace: TraceInstance | null): void
     r.failures[err.code] = (r.failures[err.code] ?? 0) + 1;
   }
   const jsNs = Number(process.hrtime.bigint() - start);
+  trace?.mark('gcma-bench end');
   const text = trace?.take();
   if (gcmaBacked && text !== undefined) {
     // A guaranteed CMA area's GCMA area has its name
@@ -132,7 +134,8 @@ function measure({ area, result: r }: Target, trace: TraceInstance | null): void
   if (!a) return;
   r.jsNs.push(jsNs);
   r.kernelNs.push(a.kernelNs);
-  if (text !== undefined) r.offCpuNs?.push(offCpuNs(text, process.pid));
+  const off = text === undefined ? null : offCpuNs(text, process.pid, 'gcma-bench start', 'gcma-bench end');
+  if (off !== null) r.offCpuNs?.push(off);
   r.successes++;
   r.freeKernelNs.push(a.free().kernelNs);
 }
