@@ -60,11 +60,6 @@ export class TraceInstance implements Disposable {
     return t;
   }
 
-  /** Write `text` into the buffer as a marker (`tracing_mark_write: text`), to bound a window of it. */
-  mark(text: string): void {
-    writeFileSync(join(this.dir, 'trace_marker'), text);
-  }
-
   /** The buffer's text since the last read or clear; clears the buffer. */
   take(): string {
     const text = readFileSync(join(this.dir, 'trace'), 'utf8');
@@ -88,13 +83,14 @@ export class TraceInstance implements Disposable {
 }
 
 /**
- * Nanoseconds task `pid` spent off the CPU between the markers `from` and
- * `to` (see {@link TraceInstance.mark}) in a trace's sched:sched_switch
- * events: from each switch away from it to the switch back. Null when a
- * marker is missing (events were lost).
+ * Nanoseconds task `pid` spent off the CPU during a call, in a trace's
+ * sched:sched_switch events: from each switch away from it to the switch
+ * back, between the call's own events (`start` and `finish`, such as
+ * `gcma_alloc_start` and `gcma_alloc_finish`, of the area `name`). Null
+ * when either event is missing.
  */
-export function offCpuNs(text: string, pid: number, from: string, to: string): number | null {
-  const re = /\s(\d+)\.(\d{6}): (?:sched_switch: .*prev_pid=(\d+) .*next_pid=(\d+) |tracing_mark_write: (.*)$)/;
+export function offCpuNs(text: string, pid: number, call: { start: string; finish: string; name: string }): number | null {
+  const re = /\s(\d+)\.(\d{6}): (?:sched_switch: .*prev_pid=(\d+) .*next_pid=(\d+) |(\w+): name=(\S+))/;
   let out: number | null = null;
   let inside = false;
   let total = 0;
@@ -103,8 +99,9 @@ export function offCpuNs(text: string, pid: number, from: string, to: string): n
     if (!m) continue;
     const us = Number(m[1]) * 1e6 + Number(m[2]);
     if (m[5] !== undefined) {
-      if (m[5] === from) inside = true;
-      else if (m[5] === to && inside) return (total + (out === null ? 0 : us - out)) * 1000;
+      if (m[6] !== call.name) continue;
+      if (m[5] === call.start) inside = true;
+      else if (m[5] === call.finish && inside) return (total + (out === null ? 0 : us - out)) * 1000;
       continue;
     }
     if (!inside) continue;

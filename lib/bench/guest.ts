@@ -114,7 +114,6 @@ function measure({ area, result: r }: Target, trace: TraceInstance | null): void
   r.attempts++;
   if (gcmaBacked) r.areaCachedBefore.push(area.stats().cached);
   trace?.clear();
-  trace?.mark('gcma-bench start');
   const start = process.hrtime.bigint();
   let a;
   try {
@@ -124,7 +123,6 @@ function measure({ area, result: r }: Target, trace: TraceInstance | null): void
     r.failures[err.code] = (r.failures[err.code] ?? 0) + 1;
   }
   const jsNs = Number(process.hrtime.bigint() - start);
-  trace?.mark('gcma-bench end');
   const text = trace?.take();
   if (gcmaBacked && text !== undefined) {
     // A guaranteed CMA area's GCMA area has its name
@@ -134,7 +132,9 @@ function measure({ area, result: r }: Target, trace: TraceInstance | null): void
   if (!a) return;
   r.jsNs.push(jsNs);
   r.kernelNs.push(a.kernelNs);
-  const off = text === undefined ? null : offCpuNs(text, process.pid, 'gcma-bench start', 'gcma-bench end');
+  // The call's own events bound it: GCMA's for a GCMA area, CMA's for a CMA area
+  const call = area.backing === 'gcma' ? { start: 'gcma_alloc_start', finish: 'gcma_alloc_finish', name: area.name } : { start: 'cma_alloc_start', finish: 'cma_alloc_finish', name: area.name };
+  const off = text === undefined ? null : offCpuNs(text, process.pid, call);
   if (off !== null) r.offCpuNs?.push(off);
   r.successes++;
   r.freeKernelNs.push(a.free().kernelNs);
@@ -186,10 +186,13 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   const random = randomSource(seed);
   // The allocations run on this thread: its pid is the thread's
   using trace = TraceInstance.open(`gcma-bench-${process.pid}`, {
+    'gcma/gcma_alloc_start': null,
     'gcma/gcma_alloc_finish': null,
+    'cma/cma_alloc_start': null,
+    'cma/cma_alloc_finish': null,
     'sched/sched_switch': `prev_pid == ${process.pid} || next_pid == ${process.pid}`,
   });
-  if (!trace) log('no gcma: or sched: trace events (tracefs): the copies in each range and the time off the CPU are not measured');
+  if (!trace) log('no gcma:, cma: or sched: trace events (tracefs): the copies in each range and the time off the CPU are not measured');
   /** Each repetition measures the allocators in a new random order. */
   const measureInTurn = (targets: Target[]): void => {
     for (const t of shuffled(targets, random)) measure(t, trace);

@@ -42,8 +42,9 @@ export interface SizeResult {
   areaCachedBefore: number[];
   /**
    * Time the allocating thread spent off the CPU during each successful
-   * call, ns (sched:sched_switch), one per success; empty without trace
-   * events; missing from older reports.
+   * call, ns (sched:sched_switch between the call's cma: or gcma: start
+   * and finish events), one per success; empty without trace events;
+   * missing from older reports.
    */
   offCpuNs?: number[];
   kernel: Summary | null;
@@ -159,10 +160,10 @@ function meanCopies(x: SizeResult): string {
   return (x.cachedBefore.reduce((a, b) => a + b, 0) / x.cachedBefore.length).toFixed(x.pages < 64 ? 2 : 0);
 }
 
-/** The share of the calls' time (timed from JavaScript) the thread spent off the CPU; '-' where not measured. */
+/** The share of the calls' kernel time the thread spent off the CPU; '-' where not measured. */
 function offCpuShare(x: SizeResult): string {
-  if (!x.offCpuNs?.length || x.offCpuNs.length !== x.jsNs.length) return '-';
-  const total = x.jsNs.reduce((a, b) => a + b, 0);
+  if (!x.offCpuNs?.length || x.offCpuNs.length !== x.kernelNs.length) return '-';
+  const total = x.kernelNs.reduce((a, b) => a + b, 0);
   return total ? `${((100 * x.offCpuNs.reduce((a, b) => a + b, 0)) / total).toFixed(0)}%` : '-';
 }
 
@@ -226,7 +227,7 @@ export function formatReport(r: BenchReport): string {
       (r.areas['cma+gcma'] ? `, guaranteed CMA area ${r.areas['cma+gcma'].pages} pages (${r.areas['cma+gcma'].range})` : ''),
     'gcma: gcma_alloc_range() on the GCMA area; cma: cma_alloc() on the plain CMA area; cma+gcma: cma_alloc() on the guaranteed CMA area',
     r.rangeCopiesCounted
-      ? 'copies: mean cached copies in each range allocated (recalled by it, gcma:gcma_alloc_finish); off-CPU: share of the calls\' time the thread was\n' +
+      ? 'copies: mean cached copies in each range allocated (recalled by it, gcma:gcma_alloc_finish); off-CPU: share of the calls\' kernel time the thread was\n' +
         'switched out (sched:sched_switch), so preemption is told apart from the allocator\'s work; allocators measured in a random order each repetition'
       : 'copies: not counted (no gcma: trace events)',
     ...formatPreconditions(r),
