@@ -256,13 +256,19 @@ function accelName(r: BenchReport): string {
 
 const COLORS: Record<Allocator, string> = { gcma: '#1b7837', 'cma+gcma': '#2166ac', cma: '#b2182b' };
 
-/** One panel per size: the CDF of kernel-side latency, log-scale x, GCMA and CMA under pressure. */
+/**
+ * One panel per size: the CDF of kernel-side latency, log-scale x, GCMA and
+ * CMA under pressure (solid), and the GCMA-backed areas' floors, with no
+ * copies (dashed).
+ */
 export function renderCdfSvg(r: BenchReport): string {
   const w = 320;
   const h = 220;
   const m = { l: 48, r: 12, t: 28, b: 36 };
   const panels = r.options.sizes.map((pages, i) => {
-    const series = ALLOCATORS.map((a) => ({ a, ns: [...(result(r, a, 'pressure', pages)?.kernelNs ?? [])].sort((x, y) => x - y) }));
+    const series = (['pressure', 'floor'] as const).flatMap((phase) =>
+      ALLOCATORS.map((a) => ({ a, phase, ns: [...(result(r, a, phase, pages)?.kernelNs ?? [])].sort((x, y) => x - y) })),
+    );
     const all = series.flatMap((s) => s.ns);
     const lo = Math.log10(Math.max(1, Math.min(...all, 1e9)));
     const hi = Math.log10(Math.max(...all, 10));
@@ -273,7 +279,8 @@ export function renderCdfSvg(r: BenchReport): string {
       .filter((s) => s.ns.length > 0)
       .map((s) => {
         const pts = s.ns.map((ns, k) => `${x(ns).toFixed(1)},${y((k + 1) / s.ns.length).toFixed(1)}`);
-        return `<polyline fill="none" stroke="${COLORS[s.a]}" stroke-width="2" points="${x(s.ns[0]!).toFixed(1)},${y(0)} ${pts.join(' ')}"/>`;
+        const dash = s.phase === 'floor' ? ' stroke-dasharray="4 3"' : '';
+        return `<polyline fill="none" stroke="${COLORS[s.a]}" stroke-width="2"${dash} points="${x(s.ns[0]!).toFixed(1)},${y(0)} ${pts.join(' ')}"/>`;
       });
     const ticks: string[] = [];
     for (let d = Math.ceil(lo); d <= Math.floor(lo + span); d++) {
@@ -287,7 +294,8 @@ export function renderCdfSvg(r: BenchReport): string {
   const rowsN = Math.ceil(r.options.sizes.length / 3);
   const width = 3 * w;
   const height = rowsN * h + 30;
-  const legend = ALLOCATORS.map((a, i) => `<line x1="${20 + i * 120}" x2="${40 + i * 120}" y1="${rowsN * h + 15}" y2="${rowsN * h + 15}" stroke="${COLORS[a]}" stroke-width="3"/><text x="${46 + i * 120}" y="${rowsN * h + 19}" font-size="12">${a.toUpperCase()}</text>`)
-    .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/>${panels.join('')}${legend}<text x="${width - 10}" y="${rowsN * h + 19}" font-size="11" text-anchor="end">CDF of kernel-side allocation latency under pressure (${r.kernel}, ${accelName(r)})</text></svg>\n`;
+  const legend =
+    ALLOCATORS.map((a, i) => `<line x1="${20 + i * 120}" x2="${40 + i * 120}" y1="${rowsN * h + 15}" y2="${rowsN * h + 15}" stroke="${COLORS[a]}" stroke-width="3"/><text x="${46 + i * 120}" y="${rowsN * h + 19}" font-size="12">${a.toUpperCase()}</text>`).join('') +
+    `<line x1="${20 + 3 * 120}" x2="${40 + 3 * 120}" y1="${rowsN * h + 15}" y2="${rowsN * h + 15}" stroke="#555" stroke-width="2" stroke-dasharray="4 3"/><text x="${46 + 3 * 120}" y="${rowsN * h + 19}" font-size="12">empty area (floor)</text>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/>${panels.join('')}${legend}<text x="${width - 10}" y="${rowsN * h + 19}" font-size="11" text-anchor="end">CDF of kernel-side allocation latency under pressure and on empty areas (${r.kernel}, ${accelName(r)})</text></svg>\n`;
 }

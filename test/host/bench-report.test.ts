@@ -157,11 +157,14 @@ it('tabulates the heaps: each side, each heap, and the CMA heap over the GCMA-ba
   expect(formatReport({ ...report, heaps: [], heapsSkipped: 'no dma-buf heap reserved in /dev/dma_heap' })).toContain('dma-buf heaps: not measured (no dma-buf heap reserved');
 });
 
-it('draws one CDF panel per size, a line per allocator with data', () => {
+it('draws one CDF panel per size, a line per allocator with data, and the floors dashed', () => {
   const svg = renderCdfSvg(report);
   expect(svg).toMatch(/^<svg /);
   expect(svg.match(/<g transform/g)).toHaveLength(2);
-  expect(svg.match(/<polyline /g)).toHaveLength(4); // 64-page CMA had no success, no guaranteed row
+  // Under pressure: 64-page CMA had no success, no guaranteed row; one floor (1-page GCMA), dashed
+  expect(svg.match(/<polyline /g)).toHaveLength(5);
+  expect(svg.match(/<polyline [^>]*stroke-dasharray/g)).toHaveLength(1);
+  expect(svg).toContain('empty area (floor)');
   expect(svg).not.toContain('NaN');
 });
 
