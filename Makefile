@@ -21,6 +21,7 @@ FIXTURES := test/fixtures/warn-module
 UAPI_TEST := test/uapi/gcma_test_uapi
 HEAP_TEST := test/uapi/dmabuf_heap_test
 HEAP_BENCH := lib/bench/dma_heap_alloc
+ROUNDTRIP_BENCH := lib/bench/ioctl_roundtrip
 UAPI_HEADER := kernel/include/uapi/linux/gcma_test.h
 FSCRYPT_TOOL := test/fscrypt/fscrypt_key
 ADDON := build/Release/gcma.node
@@ -63,8 +64,12 @@ $(HEAP_TEST): test/uapi/dmabuf_heap_test.c test/uapi/tap.h
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 # The benchmark's C side of dma-buf heap latency (lib/bench/heaps.ts)
-$(HEAP_BENCH): lib/bench/dma_heap_alloc.c
+$(HEAP_BENCH): lib/bench/dma_heap_alloc.c lib/bench/bench.h
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+# The benchmark's C caller of the device (lib/bench/roundtrip.ts)
+$(ROUNDTRIP_BENCH): lib/bench/ioctl_roundtrip.c lib/bench/bench.h $(UAPI_HEADER)
+	$(CC) -O2 -Wall -Wextra -Werror -I kernel/include/uapi -o $@ $<
 
 # The fscrypt ioctls the ext4 suite uses (test/vm/cleancache-ext4.test.ts)
 $(FSCRYPT_TOOL): test/fscrypt/fscrypt_key.c
@@ -74,15 +79,15 @@ $(FSCRYPT_TOOL): test/fscrypt/fscrypt_key.c
 # modules; GCMA_T0 lets it count the setup in its times.
 test soak: export GCMA_T0 := $(shell date +%s%3N)
 test: setup
-	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(HEAP_TEST) $(HEAP_BENCH) $(FSCRYPT_TOOL)
+	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(HEAP_TEST) $(HEAP_BENCH) $(ROUNDTRIP_BENCH) $(FSCRYPT_TOOL)
 	node dist/test/run.js
 
 soak: setup
-	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(HEAP_TEST) $(HEAP_BENCH) $(FSCRYPT_TOOL)
+	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(HEAP_TEST) $(HEAP_BENCH) $(ROUNDTRIP_BENCH) $(FSCRYPT_TOOL)
 	node dist/test/run.js --soak
 
 run: kernel
-	$(MAKE) module addon $(HEAP_BENCH)
+	$(MAKE) module addon $(HEAP_BENCH) $(ROUNDTRIP_BENCH)
 	$(CLI) bench $(BENCH_ARGS)
 
 vm: kernel
@@ -92,4 +97,4 @@ vm: kernel
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(FIXTURES) clean
-	rm -rf dist build docs/api $(UAPI_TEST) $(HEAP_TEST) $(HEAP_BENCH) $(FSCRYPT_TOOL)
+	rm -rf dist build docs/api $(UAPI_TEST) $(HEAP_TEST) $(HEAP_BENCH) $(ROUNDTRIP_BENCH) $(FSCRYPT_TOOL)

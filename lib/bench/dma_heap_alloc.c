@@ -15,21 +15,15 @@
  * bad arguments or a heap that cannot be opened, 1 if memory ran out here.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
 #include <linux/dma-heap.h>
-#include <linux/types.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
+#include "bench.h"
 
 #define MAX_HEAPS	8
 #define MAX_ROUNDS	100000
-#define MAX_ERRNOS	8
 
 struct heap_run {
 	const char *name;
@@ -37,40 +31,8 @@ struct heap_run {
 	unsigned long successes;
 	__u64 *alloc_ns;
 	__u64 *free_ns;
-	int errnos[MAX_ERRNOS];
-	unsigned long errno_counts[MAX_ERRNOS];
-	int nr_errnos;
+	struct errno_tally failures;
 };
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
-
-static int parse_count(const char *text, unsigned long long max, unsigned long long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(text, &end, 10);
-	return errno || end == text || *end || *text == '-' || !*out || *out > max ? -1 : 0;
-}
-
-static void count_failure(struct heap_run *h, int err)
-{
-	int i;
-
-	for (i = 0; i < h->nr_errnos && h->errnos[i] != err; i++)
-		;
-	if (i == MAX_ERRNOS)
-		i--;	/* more kinds than expected: counted with the last */
-	else if (i == h->nr_errnos)
-		h->errnos[h->nr_errnos++] = err;
-	h->errno_counts[i]++;
-}
 
 static void alloc_once(struct heap_run *h, size_t bytes)
 {
@@ -82,7 +44,7 @@ static void alloc_once(struct heap_run *h, size_t bytes)
 
 	t0 = now_ns();
 	if (ioctl(h->fd, DMA_HEAP_IOCTL_ALLOC, &data) < 0) {
-		count_failure(h, errno);
+		tally_errno(&h->failures, errno);
 		return;
 	}
 	t1 = now_ns();
@@ -93,29 +55,15 @@ static void alloc_once(struct heap_run *h, size_t bytes)
 	h->successes++;
 }
 
-static void print_ns(const char *key, const __u64 *ns, unsigned long n)
-{
-	unsigned long i;
-
-	printf("\"%s\":[", key);
-	for (i = 0; i < n; i++)
-		printf("%s%llu", i ? "," : "", (unsigned long long)ns[i]);
-	printf("]");
-}
-
 static void print_run(const struct heap_run *h, size_t bytes)
 {
-	int i;
-
 	printf("{\"heap\":\"%s\",\"bytes\":%zu,", h->name, bytes);
 	print_ns("allocNs", h->alloc_ns, h->successes);
 	printf(",");
 	print_ns("freeNs", h->free_ns, h->successes);
-	printf(",\"failures\":{");
-	for (i = 0; i < h->nr_errnos; i++)
-		printf("%s\"%s\":%lu", i ? "," : "",
-		       strerrorname_np(h->errnos[i]) ?: "EUNKNOWN", h->errno_counts[i]);
-	printf("}}\n");
+	printf(",");
+	print_tally(&h->failures);
+	printf("}\n");
 }
 
 int main(int argc, char **argv)
@@ -125,8 +73,8 @@ int main(int argc, char **argv)
 	int i, n = argc - 3;
 	char path[256];
 
-	if (n < 1 || n > MAX_HEAPS || parse_count(argv[1], SIZE_MAX, &bytes) ||
-	    parse_count(argv[2], MAX_ROUNDS, &rounds)) {
+	if (n < 1 || n > MAX_HEAPS || parse_count(argv[1], 1, SIZE_MAX, &bytes) ||
+	    parse_count(argv[2], 1, MAX_ROUNDS, &rounds)) {
 		fprintf(stderr,
 			"usage: %s BYTES ROUNDS HEAP... (1 to %d heaps, at most %d rounds)\n",
 			argv[0], MAX_HEAPS, MAX_ROUNDS);

@@ -32,6 +32,7 @@ import { mountScratch } from '../scratch';
 import { requireCleancacheStats, type CleancacheStats } from '../stats';
 import { offCpuNs, parseTraceEvents, TraceInstance } from '../tracing';
 import { measureHeaps, missingHeaps, type BenchHeap, type HeapResult } from './heaps';
+import { measureRoundTrips, type RoundTrip } from './roundtrip';
 import { checkOptions, GUARANTEED_AREA, type BenchOptions } from './options';
 import { randomSource, shuffled } from './order';
 import type { Allocator, BenchReport, Phase, Preconditions, SizeResult, Throughput } from './report';
@@ -40,6 +41,8 @@ import { startLoad } from './workers';
 
 const MiB = 1024 * 1024;
 const FILE_MIB = 64;
+/** Round trips per caller and op, per floor repetition: 200 in the main job. */
+const ROUND_TRIP_ROUNDS_PER_REP = 10;
 const MOUNT = '/mnt/gcma-bench';
 
 function log(msg: string): void {
@@ -209,6 +212,11 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   held = guaranteed.alloc(guaranteed.pages);
   const floorCached = Math.max(0, ...results.flatMap((r) => r.areaCachedBefore));
   log(`floor: ${o.sizes.length} sizes x ${o.floorReps}, at most ${floorCached} cached pages in the areas`);
+  // The calls' own cost, no pressure: JavaScript against C
+  const trips = await measureRoundTrips(gcma, ROUND_TRIP_ROUNDS_PER_REP * o.floorReps, 1);
+  const roundTrips: RoundTrip[] = typeof trips === 'string' ? [] : trips;
+  if (typeof trips === 'string') log(`round trips not measured: ${trips}`);
+  else log(`round trips: ${trips.map((t) => `${t.caller} ${t.op} p50 ${((t.summary?.p50 ?? 0) / 1000).toFixed(1)} us`).join(', ')}`);
 
   log(`phase 4/5: file reads for ${o.durationS} s, with the GCMA area`);
   const asGcma = throughput('gcma', files, o.durationS);
@@ -282,6 +290,8 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
     preconditions,
     rangeCopiesCounted: trace !== null,
     results,
+    roundTrips,
+    ...(typeof trips === 'string' ? { roundTripsSkipped: trips } : {}),
     heaps: heapResults,
     ...(heapsSkipped ? { heapsSkipped } : {}),
     throughput: [asCma, asGcma],

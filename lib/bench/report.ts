@@ -6,6 +6,7 @@
  */
 import type { CleancacheStats } from '../stats';
 import { HEAP_BACKINGS, type HeapBacking, type HeapResult } from './heaps';
+import { ROUND_TRIP_CALLERS, type RoundTrip } from './roundtrip';
 import type { BenchOptions } from './options';
 import type { Summary } from './stats';
 import { table } from '../util/table';
@@ -99,6 +100,10 @@ export interface BenchReport {
   /** The guaranteed area is missing from reports of before it was measured. */
   areas: Record<'gcma' | 'cma', { name: string; range: string; pages: number }> & { 'cma+gcma'?: { name: string; range: string; pages: number } };
   results: SizeResult[];
+  /** The device's ioctls from C, JavaScript and JavaScript async, no pressure; missing from older reports. */
+  roundTrips?: RoundTrip[];
+  /** Why there are none (the C side not built). */
+  roundTripsSkipped?: string;
   /** dma-buf heap allocations under pressure; missing from reports of before they were measured. */
   heaps?: HeapResult[];
   /** Why there are none (a kernel without the heaps). */
@@ -177,6 +182,19 @@ function formatPreconditions(r: BenchReport): string[] {
   ];
 }
 
+/** The round-trip table: each op from each caller, and JavaScript's over C's at p50. */
+function formatRoundTrips(r: BenchReport): string[] {
+  if (!r.roundTrips?.length) return r.roundTripsSkipped ? ['', `device round trips: not measured (${r.roundTripsSkipped})`] : [];
+  const find = (caller: string, op: string): RoundTrip | undefined => r.roundTrips!.find((t) => t.caller === caller && t.op === op);
+  const rows: string[][] = [['ioctl', ...ROUND_TRIP_CALLERS.flatMap((c) => [`${c} p50 us`, 'p99']), 'js/c p50', 'js-async/c p50']];
+  for (const [op, name] of [['info', 'AREA_INFO'], ['alloc', 'ALLOC (1 page)']] as const) {
+    const t = ROUND_TRIP_CALLERS.map((c) => find(c, op));
+    rows.push([name, ...t.flatMap((x) => [us(x?.summary?.p50), us(x?.summary?.p99)]), ratio(t[1]?.summary?.p50, t[0]?.summary?.p50), ratio(t[2]?.summary?.p50, t[0]?.summary?.p50)]);
+  }
+  const n = r.roundTrips[0]!.ns.length;
+  return ['', `the device's ioctls from C, from JavaScript (the addon's synchronous call) and asynchronously (worker thread, Promise), ${n} each, no pressure:`, pad(rows)];
+}
+
 export function formatReport(r: BenchReport): string {
   const head = ['pages', 'alloc', 'ok', 'min us', 'p50', 'p90', 'p99', 'max', 'mean', 'js p50', 'free p50', 'copies', 'off-CPU'];
   const rows: string[][] = [head];
@@ -237,6 +255,7 @@ export function formatReport(r: BenchReport): string {
     '',
     'ratios in this run (the RFC\'s, 2015 ARM board, for comparison):',
     pad(ratios),
+    ...formatRoundTrips(r),
     ...formatHeaps(r),
     '',
     `file reads, ${r.options.durationS} s each:`,

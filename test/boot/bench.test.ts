@@ -81,6 +81,21 @@ it('records how it ran: the accelerator, the commit, the order seed, and the sta
   expect(table).toMatch(r.preconditions!.reached ? /\(wanted <= half\): reached after/ : /\(wanted <= half\): NOT REACHED after/);
 });
 
+it('times the device\'s ioctls from C, from JavaScript and asynchronously, in the same run', () => {
+  const { report: r } = run;
+  expect(r.roundTripsSkipped).toBeUndefined();
+  const trips = r.roundTrips ?? [];
+  expect(trips.map((t) => `${t.caller}/${t.op}`).sort()).toEqual(['c/alloc', 'c/info', 'js-async/alloc', 'js-async/info', 'js/alloc', 'js/info']);
+  for (const t of trips) {
+    // Ten per floor repetition, each a measurement
+    expect({ trip: `${t.caller}/${t.op}`, n: t.ns.length }).toEqual({ trip: `${t.caller}/${t.op}`, n: 10 * OPTIONS.floorReps });
+    for (const ns of t.ns) expect(ns).toBeGreaterThan(0);
+  }
+  const table = readFileSync(join(run.resultsDir, 'table.txt'), 'utf8');
+  expect(table).toMatch(/^AREA_INFO(\s+\d+(\.\d)?){6}\s+\d+\.\d\s+\d+\.\d$/m);
+  expect(table).toMatch(/^ALLOC \(1 page\)(\s+\d+(\.\d)?){6}\s+\d+\.\d\s+\d+\.\d$/m);
+});
+
 it('has no NaN or infinite number anywhere', () => {
   const bad = numbers(run.report).filter(([, n]) => !Number.isFinite(n));
   expect(bad).toEqual([]);

@@ -122,6 +122,19 @@ function heapResult(backing: HeapBacking, from: 'c' | 'js', mib: number, allocNs
   return { heap, backing, from, bytes: mib * 2 ** 20, attempts: 2, successes: allocNs.length, failures, allocNs, freeNs: allocNs.map(() => 500_000), alloc: summarize(allocNs), free: allocNs.length ? summarize(allocNs.map(() => 500_000)) : null };
 }
 
+it('tabulates the round trips from C and JavaScript, and JavaScript over C', () => {
+  const trip = (caller: 'c' | 'js' | 'js-async', op: 'info' | 'alloc', ns: number[]) => ({ caller, op, pages: 1, ns, summary: summarize(ns) });
+  const t = formatReport({
+    ...report,
+    roundTrips: [trip('c', 'info', [10_000, 20_000]), trip('c', 'alloc', [40_000]), trip('js', 'info', [13_000]), trip('js', 'alloc', [52_000]), trip('js-async', 'info', [50_000]), trip('js-async', 'alloc', [100_000])],
+  });
+  expect(t).toMatch(/^ioctl\s+c p50 us\s+p99\s+js p50 us\s+p99\s+js-async p50 us\s+p99\s+js\/c p50\s+js-async\/c p50$/m);
+  // p50 of [10, 20] us is 10 (nearest rank); 13/10 = 1.3, 50/10 = 5.0, 52/40 = 1.3, 100/40 = 2.5
+  expect(t).toMatch(/^AREA_INFO\s+10\s+20\s+13\s+13\s+50\s+50\s+1\.3\s+5\.0$/m);
+  expect(t).toMatch(/^ALLOC \(1 page\)\s+40\s+40\s+52\s+52\s+100\s+100\s+1\.3\s+2\.5$/m);
+  expect(formatReport({ ...report, roundTripsSkipped: 'lib/bench/ioctl_roundtrip is not built' })).toContain('device round trips: not measured (lib/bench/ioctl_roundtrip is not built)');
+});
+
 it('says KVM or TCG from the report, in the table and the picture', () => {
   const kvm = { ...report, accel: 'kvm' as const };
   expect(formatReport(kvm)).toContain('(KVM, project');

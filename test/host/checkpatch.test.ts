@@ -44,6 +44,8 @@ it.each([
   'test/fixtures/debug-bugs/debug_bugs.c',
   'test/fscrypt/fscrypt_key.c',
   'lib/bench/dma_heap_alloc.c',
+  'lib/bench/ioctl_roundtrip.c',
+  'lib/bench/bench.h',
   'lib/vm/guest-init.c',
 ])('%s passes checkpatch --strict', async (file) => {
   expect(await checkpatch(['--no-tree', '-f', join(projectRoot(), file)])).toBe('');

@@ -1,0 +1,84 @@
+/**
+ * What calling the device costs from JavaScript against C: the same
+ * ioctls, GCMA_TEST_IOC_AREA_INFO (a round trip that allocates nothing)
+ * and GCMA_TEST_IOC_ALLOC (with its free, not timed), timed from the
+ * addon's synchronous calls, its asynchronous ones (a worker thread and a
+ * Promise), and from C (lib/bench/ioctl_roundtrip.c), in the same run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Area } from '../device';
+import { projectRoot } from '../paths';
+import { summarize, type Summary } from './stats';
+
+export type RoundTripCaller = 'c' | 'js' | 'js-async';
+export type RoundTripOp = 'info' | 'alloc';
+export const ROUND_TRIP_CALLERS: readonly RoundTripCaller[] = ['c', 'js', 'js-async'];
+
+export interface RoundTrip {
+  caller: RoundTripCaller;
+  op: RoundTripOp;
+  /** Pages per allocation. */
+  pages: number;
+  ns: number[];
+  summary: Summary | null;
+}
+
+/** The C side, built by make (run, test). */
+export function roundTripProgram(root = projectRoot()): string {
+  return join(root, 'lib', 'bench', 'ioctl_roundtrip');
+}
+
+function timed(ns: number[], start: bigint): void {
+  ns.push(Number(process.hrtime.bigint() - start));
+}
+
+/** `rounds` of each op on GCMA area `area` from each caller; null with the reason if the C side is not built. */
+export async function measureRoundTrips(area: Area, rounds: number, pages: number): Promise<RoundTrip[] | string> {
+  const program = roundTripProgram();
+  if (!existsSync(program)) return `${program} is not built (make run builds it)`;
+  const out: RoundTrip[] = [];
+  const add = (caller: RoundTripCaller, op: RoundTripOp, ns: number[]): void => {
+    out.push({ caller, op, pages, ns, summary: summarize(ns) });
+  };
+
+  const c = spawnSync(program, [String(rounds), String(area.index), String(pages)], { encoding: 'utf8' });
+  if (c.status !== 0) throw new Error(`${program} failed (${c.status ?? c.signal}): ${c.stderr}`);
+  const fromC = JSON.parse(c.stdout) as { infoNs: number[]; allocNs: number[] };
+  add('c', 'info', fromC.infoNs);
+  add('c', 'alloc', fromC.allocNs);
+
+  const info: number[] = [];
+  const alloc: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t = process.hrtime.bigint();
+    area.stats();
+    timed(info, t);
+  }
+  for (let i = 0; i < rounds; i++) {
+    const t = process.hrtime.bigint();
+    const a = area.alloc(pages);
+    timed(alloc, t);
+    a.free();
+  }
+  add('js', 'info', info);
+  add('js', 'alloc', alloc);
+
+  const infoAsync: number[] = [];
+  const allocAsync: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t = process.hrtime.bigint();
+    await area.statsAsync();
+    timed(infoAsync, t);
+  }
+  for (let i = 0; i < rounds; i++) {
+    const t = process.hrtime.bigint();
+    const a = await area.allocAsync(pages);
+    timed(allocAsync, t);
+    await a.freeAsync();
+  }
+  add('js-async', 'info', infoAsync);
+  add('js-async', 'alloc', allocAsync);
+  return out;
+}
