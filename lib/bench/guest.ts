@@ -100,7 +100,7 @@ function emptyResult(allocator: Allocator, phase: Phase, pages: number): SizeRes
   };
 }
 
-/** What one measurement needs: the area, its results, and the trace instance if the kernel has one. */
+/** What one measurement needs: the area and its results. */
 interface Target {
   area: Area;
   result: SizeResult;
@@ -136,7 +136,8 @@ function measure({ area, result: r }: Target, trace: TraceInstance | null): void
   r.jsNs.push(jsNs);
   r.kernelNs.push(a.kernelNs);
   // The call's own events bound it: GCMA's for a GCMA area, CMA's for a CMA area
-  const call = area.backing === 'gcma' ? { start: 'gcma_alloc_start', finish: 'gcma_alloc_finish', name: area.name } : { start: 'cma_alloc_start', finish: 'cma_alloc_finish', name: area.name };
+  const system = area.backing === 'gcma' ? 'gcma' : 'cma';
+  const call = { start: `${system}_alloc_start`, finish: `${system}_alloc_finish`, name: area.name };
   const off = text === undefined ? null : offCpuNs(text, process.pid, call);
   if (off !== null) r.offCpuNs?.push(off);
   r.successes++;

@@ -30,8 +30,20 @@ export function roundTripProgram(root = projectRoot()): string {
   return join(root, 'lib', 'bench', 'ioctl_roundtrip');
 }
 
-function timed(ns: number[], start: bigint): void {
-  ns.push(Number(process.hrtime.bigint() - start));
+/**
+ * The time of each of `rounds` calls of `call`, ns; `after` (not timed)
+ * gets each result. A synchronous call is not awaited inside the timing.
+ */
+async function timeCalls<T>(rounds: number, call: () => T | Promise<T>, after: (r: T) => unknown = () => undefined): Promise<number[]> {
+  const ns: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t = process.hrtime.bigint();
+    const p = call();
+    const r = p instanceof Promise ? await p : p;
+    ns.push(Number(process.hrtime.bigint() - t));
+    await after(r);
+  }
+  return ns;
 }
 
 /** `rounds` of each op on GCMA area `area` from each caller; null with the reason if the C side is not built. */
@@ -49,36 +61,9 @@ export async function measureRoundTrips(area: Area, rounds: number, pages: numbe
   add('c', 'info', fromC.infoNs);
   add('c', 'alloc', fromC.allocNs);
 
-  const info: number[] = [];
-  const alloc: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const t = process.hrtime.bigint();
-    area.stats();
-    timed(info, t);
-  }
-  for (let i = 0; i < rounds; i++) {
-    const t = process.hrtime.bigint();
-    const a = area.alloc(pages);
-    timed(alloc, t);
-    a.free();
-  }
-  add('js', 'info', info);
-  add('js', 'alloc', alloc);
-
-  const infoAsync: number[] = [];
-  const allocAsync: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const t = process.hrtime.bigint();
-    await area.statsAsync();
-    timed(infoAsync, t);
-  }
-  for (let i = 0; i < rounds; i++) {
-    const t = process.hrtime.bigint();
-    const a = await area.allocAsync(pages);
-    timed(allocAsync, t);
-    await a.freeAsync();
-  }
-  add('js-async', 'info', infoAsync);
-  add('js-async', 'alloc', allocAsync);
+  add('js', 'info', await timeCalls(rounds, () => area.stats()));
+  add('js', 'alloc', await timeCalls(rounds, () => area.alloc(pages), (a) => a.free()));
+  add('js-async', 'info', await timeCalls(rounds, () => area.statsAsync()));
+  add('js-async', 'alloc', await timeCalls(rounds, () => area.allocAsync(pages), (a) => a.freeAsync()));
   return out;
 }
