@@ -2,7 +2,7 @@
  * Counters from sysfs (see kernel/README.md): cleancache's system-wide
  * ones (/sys/kernel/mm/cleancache) and each CMA area's (/sys/kernel/mm/cma).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backing } from './device';
 
@@ -41,6 +41,20 @@ export function requireCleancacheStats(dir = '/sys/kernel/mm/cleancache'): Clean
   const s = cleancacheStats(dir);
   if (!s) throw new Error(`this kernel has no cleancache (${dir})`);
   return s;
+}
+
+const WORKINGSET_ONLY = '/sys/module/cleancache/parameters/workingset_only';
+
+/**
+ * Cleancache's store policy (boot parameter cleancache.workingset_only):
+ * true when only folios of a working set are stored (the default), false
+ * when every clean folio is; with a value, set it first (root). null when
+ * the kernel has no such parameter.
+ */
+export function cleancacheWorkingsetOnly(value?: boolean): boolean | null {
+  if (!existsSync(WORKINGSET_ONLY)) return null;
+  if (value !== undefined) writeFileSync(WORKINGSET_ONLY, value ? 'Y' : 'N');
+  return readFileSync(WORKINGSET_ONLY, 'utf8').trim() === 'Y';
 }
 
 /** A CMA area as /sys/kernel/mm/cma/<name> shows it (CONFIG_CMA_SYSFS). */

@@ -27,7 +27,7 @@ import { exec } from '../lib/util/exec';
 import { table } from '../lib/util/table';
 import { runInVm, sparseDisk, VmError } from '../lib/vm/runner';
 import { collect, fileSeconds, jestArgs, listTests, readEvents, writeReports, type Collected, type Project } from './support/suite-results';
-import { testKernel, testModule } from './support/test-kernel';
+import { STORE_ALL, testKernel, testModule } from './support/test-kernel';
 
 /** Small enough that the filesystem suites' files outgrow the page cache. */
 const VM_MEMORY_MIB = 768;
@@ -42,7 +42,7 @@ const INTEGRITY_DISK_BYTES = 1024 ** 3;
  * KASAN and KFENCE stay on; make soak and the boot tests (KUnit among them)
  * keep it on.
  */
-const CMA_AREAS = ['cma=64M', 'gcma=guaranteed:32M'];
+const CMA_AREAS = ['cma=64M', 'gcma=guaranteed:32M', STORE_ALL];
 const VM_CMDLINE = { test: [...CMA_AREAS, 'debug_pagealloc=off'], soak: CMA_AREAS };
 /** Written by the guest after jest: lockdep's "debug_locks: 1" once everything ran. */
 const LOCKDEP_STATE = 'lockdep-state';

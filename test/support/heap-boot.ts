@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../../lib/paths';
 import { runInVm, sparseDisk } from '../../lib/vm/runner';
 import { heapTestProgram, listTap, parseTap } from './tap';
-import { testKernel, testModule, VENDOR_REGION } from './test-kernel';
+import { STORE_ALL, testKernel, testModule, VENDOR_REGION } from './test-kernel';
 import { LARGEST_BUFFER, type MarkerHunt } from '../vm/support/heap-marker';
 import type { VendorHeapFacts } from '../vm/support/vendor-heap';
 
@@ -38,7 +38,7 @@ export interface HeapBoot {
 }
 
 /** The GCMA areas of a heap boot: a plain default CMA area, a guaranteed one, the vendor heap's region. */
-const AREAS = ['cma=64M', 'gcma=guaranteed:32M', VENDOR_REGION.cmdline];
+const AREAS = ['cma=64M', 'gcma=guaranteed:32M', VENDOR_REGION.cmdline, STORE_ALL];
 
 export const HEAP_BOOTS: Record<'initOnFree' | 'noInitOnFree', HeapBoot> = {
   initOnFree: {

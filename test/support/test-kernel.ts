@@ -35,6 +35,15 @@ const PROJECT_MODULES: readonly string[] = ['gcma_test', 'gcma_vendor_heap'];
  */
 export const VENDOR_REGION = { name: 'vendor', cmdline: 'reserve_mem=32M:2M:vendor' };
 
+/**
+ * The boot parameter the suites that check what cleancache keeps run with:
+ * every clean folio stored, not only a working set's (the default), so
+ * that a file written or read once and dropped has copies to check. The
+ * default policy has its own tests (KUnit, and cleancache-ext4's, which
+ * sets it back).
+ */
+export const STORE_ALL = 'cleancache.workingset_only=0';
+
 const quiet = (): void => undefined;
 
 /** The test flavour's kernel, built (or found up to date) in the cache. */

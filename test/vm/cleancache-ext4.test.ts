@@ -10,6 +10,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/paths';
+import { cleancacheWorkingsetOnly } from '../../lib/stats';
 import { mountExt4, mountScratch } from '../../lib/scratch';
 import { chunkData, MiB, readChunks, verifyChunks, writeChunks } from './support/pattern';
 import { AREA_PAGES, cleancacheStats, cmaFreeBytes, dropCaches, ensureArea, gcmaCapacityPages, holdAnonMemory, memAvailableBytes, readCounters } from './support/guest';
@@ -144,6 +145,39 @@ describe.each([4096, 1024])('ext4 with %i-byte blocks', (blockSize) => {
     // Each page was stored when it left the page cache: by drop_caches, or
     // already during the read when memory is tight (make test holds it so).
     expect(cleancacheStats()['stored']! - before['stored']!).toBeGreaterThanOrEqual(mostPages(count, blockSize));
+  }
+
+  if (blockSize === 4096) {
+    // The suites run with every clean folio stored (STORE_ALL); the default
+    // stores a working set's only, here with real LRU state: a folio read
+    // twice is active when drop_caches takes it out of the page cache.
+    it('by default keeps only a working set: a file read once is not stored when dropped, one read twice is', () => {
+      const stored = (read: () => void): number => {
+        dropCaches();
+        const before = cleancacheStats();
+        read();
+        dropCaches();
+        return cleancacheStats()['stored']! - before['stored']!;
+      };
+      let once: number;
+      let twice: number;
+      expect(cleancacheWorkingsetOnly(true)).toBe(true);
+      try {
+        once = stored(() => readChunks(file, 0, 8));
+        twice = stored(() => {
+          readChunks(file, 0, 8);
+          readChunks(file, 0, 8);
+        });
+      } finally {
+        cleancacheWorkingsetOnly(false);
+      }
+      // The control: the same single read, every folio stored
+      const onceAll = stored(() => readChunks(file, 0, 8));
+      console.log(`8 MiB dropped: read once ${once} pages stored, read twice ${twice}; read once storing every folio ${onceAll}`);
+      expect(once).toBeLessThan(mostPages(8) / 10);
+      expect(twice).toBeGreaterThanOrEqual(mostPages(8) / 2);
+      expect(onceAll).toBeGreaterThanOrEqual(mostPages(8));
+    });
   }
 
   it('reads back a buffered overwrite of evicted data, not the old copies', () => {
