@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <algorithm>
+#include <iterator>
 #include <string>
 
 #include "args.h"
@@ -35,6 +37,13 @@ Napi::Object Range(Napi::Env env, const gcma_test_range& r) {
   o.Set("count", U64(env, r.count));
   o.Set("kernelNs", U64(env, r.kernel_ns));
   return o;
+}
+
+void FillRange(const gcma_test_range& r, double* out) {
+  const double v[] = {static_cast<double>(r.target), static_cast<double>(r.index), static_cast<double>(r.start_pfn),
+                      static_cast<double>(r.count), static_cast<double>(r.kernel_ns)};
+  static_assert(std::size(v) == std::size(kRangeFields));
+  std::copy(std::begin(v), std::end(v), out);
 }
 
 }  // namespace
@@ -92,6 +101,15 @@ Napi::Value AreaInfoCommand::Result(Napi::Env env, const Arg& a) {
   return o;
 }
 
+void AreaInfoCommand::Fill(const Arg& a, double* out) {
+  const double v[] = {static_cast<double>(a.target), static_cast<double>(a.index),     static_cast<double>(a.base_pfn),
+                      static_cast<double>(a.count),  static_cast<double>(a.allocated), static_cast<double>(a.cached),
+                      static_cast<double>(a.allocations), static_cast<double>(a.failures), static_cast<double>(a.owned),
+                      static_cast<double>(a.flags)};
+  static_assert(std::size(v) == kFields);
+  std::copy(std::begin(v), std::end(v), out);
+}
+
 AllocCommand::Arg AllocCommand::Parse(const Napi::CallbackInfo& info) {
   Arg r{};
   r.target = U32Arg(info, 0, "target");
@@ -106,6 +124,10 @@ Napi::Value AllocCommand::Result(Napi::Env env, const Arg& r) {
   return Range(env, r);
 }
 
+void AllocCommand::Fill(const Arg& r, double* out) {
+  FillRange(r, out);
+}
+
 FreeCommand::Arg FreeCommand::Parse(const Napi::CallbackInfo& info) {
   Arg r{};
   r.target = U32Arg(info, 0, "target");
@@ -118,6 +140,22 @@ Napi::Value FreeCommand::Result(Napi::Env env, const Arg& r) {
   return Range(env, r);
 }
 
+void FreeCommand::Fill(const Arg& r, double* out) {
+  FillRange(r, out);
+}
+
+namespace {
+
+Napi::Array Names(Napi::Env env, const char* const* names, size_t n) {
+  Napi::Array a = Napi::Array::New(env, n);
+  for (size_t i = 0; i < n; i++) {
+    a.Set(static_cast<uint32_t>(i), Napi::String::New(env, names[i]));
+  }
+  return a;
+}
+
+}  // namespace
+
 Napi::Object Constants(Napi::Env env) {
   Napi::Object c = Napi::Object::New(env);
   c.Set("ABI_VERSION", Napi::Number::New(env, GCMA_TEST_ABI_VERSION));
@@ -125,6 +163,8 @@ Napi::Object Constants(Napi::Env env) {
   c.Set("NAME_LEN", Napi::Number::New(env, GCMA_TEST_NAME_LEN));
   c.Set("MAX_AREAS", Napi::Number::New(env, GCMA_TEST_MAX_AREAS));
   c.Set("PFN_MAX", Napi::Number::New(env, static_cast<double>(GCMA_TEST_PFN_MAX)));
+  c.Set("AREA_INFO_FIELDS", Names(env, kAreaInfoFields, std::size(kAreaInfoFields)));
+  c.Set("RANGE_FIELDS", Names(env, kRangeFields, std::size(kRangeFields)));
   c.Set("TARGET_GCMA", Napi::Number::New(env, GCMA_TEST_TARGET_GCMA));
   c.Set("TARGET_CMA", Napi::Number::New(env, GCMA_TEST_TARGET_CMA));
   c.Set("REGISTER_FROM_CMA", Napi::Number::New(env, GCMA_TEST_REGISTER_FROM_CMA));

@@ -119,10 +119,13 @@ Napi::Function Device::Define(Napi::Env env) {
                          InstanceMethod<&Device::RunAsync<RegisterCommand>>("registerAsync"),
                          InstanceMethod<&Device::Run<AreaInfoCommand>>("areaInfo"),
                          InstanceMethod<&Device::RunAsync<AreaInfoCommand>>("areaInfoAsync"),
+                         InstanceMethod<&Device::RunInto<AreaInfoCommand>>("areaInfoInto"),
                          InstanceMethod<&Device::Run<AllocCommand>>("alloc"),
                          InstanceMethod<&Device::RunAsync<AllocCommand>>("allocAsync"),
+                         InstanceMethod<&Device::RunInto<AllocCommand>>("allocInto"),
                          InstanceMethod<&Device::Run<FreeCommand>>("free"),
                          InstanceMethod<&Device::RunAsync<FreeCommand>>("freeAsync"),
+                         InstanceMethod<&Device::RunInto<FreeCommand>>("freeInto"),
                      });
 }
 
@@ -194,6 +197,25 @@ Napi::Value Device::Run(const Napi::CallbackInfo& info) {
     throw ErrnoError(env, errno, "ioctl", Command::kName);
   }
   return Command::Result(env, arg);
+}
+
+template <class Command>
+Napi::Value Device::RunInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) {
+    throw ClosedError(env, Command::kName);
+  }
+  typename Command::Arg arg = Command::Parse(info);
+  Napi::Value last = info[info.Length() - 1];
+  if (!last.IsTypedArray() || last.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      last.As<Napi::Float64Array>().ElementLength() < Command::kFields) {
+    throw Napi::TypeError::New(env, "out must be a Float64Array of at least " + std::to_string(Command::kFields) + " elements");
+  }
+  if (ioctl(fd_, Command::kNumber, &arg) < 0) {
+    throw ErrnoError(env, errno, "ioctl", Command::kName);
+  }
+  Command::Fill(arg, last.As<Napi::Float64Array>().Data());
+  return env.Undefined();
 }
 
 template <class Command>

@@ -1,5 +1,7 @@
 // Device: one open file of /dev/gcma_test. Each command runs synchronously
-// (name()) or on a libuv worker thread, returning a Promise (nameAsync()).
+// (name()) or on a libuv worker thread, returning a Promise (nameAsync());
+// the hot ones (areaInfo, alloc, free) also synchronously writing their
+// numbers to a Float64Array passed last (nameInto()), making no object.
 // close() is idempotent; while commands are in flight it waits for them
 // before closing the file, which frees what the file owns in the kernel.
 #ifndef GCMA_ADDON_DEVICE_H
@@ -32,6 +34,8 @@ class Device : public Napi::ObjectWrap<Device> {
   Napi::Value Run(const Napi::CallbackInfo& info);
   template <class Command>
   Napi::Value RunAsync(const Napi::CallbackInfo& info);
+  template <class Command>
+  Napi::Value RunInto(const Napi::CallbackInfo& info);
   void CloseFile();
 
   std::string path_;

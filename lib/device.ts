@@ -22,8 +22,9 @@ import {
   NotSupportedError,
   OutOfAreaError,
   PagesLostError,
+  type Description,
 } from './errors';
-import { native, type NativeAreaInfo, type NativeDevice, type NativeRange } from './native';
+import { native, resultIndex, type NativeAreaInfo, type NativeDevice } from './native';
 import { formatPfn, PFN_MAX, PfnRange } from './pfn-range';
 
 export const DEFAULT_DEVICE_PATH = '/dev/gcma_test';
@@ -175,6 +176,8 @@ export class Device implements Disposable {
   readonly hasCmaAreas: boolean;
   /** @internal */
   readonly handle: NativeDevice;
+  /** @internal The synchronous hot calls' numbers (the addon's Into forms): one call at a time uses it. */
+  readonly results = new Float64Array(16);
   private readonly gate: Gate;
 
   private constructor(handle: NativeDevice, opts: DeviceOptions) {
@@ -239,7 +242,7 @@ export class Device implements Disposable {
   }
 
   /** @internal Run an async command through the gate, errors typed. */
-  callAsync<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  callAsync<T>(what: Description, fn: () => Promise<T>): Promise<T> {
     return this.gate.run(() => callNativeAsync(what, fn));
   }
 
@@ -374,13 +377,21 @@ export class Area {
 
   /** Statistics now, from the kernel. */
   stats(): AreaStats {
-    return this.toStats(callNative(`read ${this.describe()}`, () => this.device.handle.areaInfo(targetNumber(this.target), this.index)));
+    const out = this.device.results;
+    callNative(
+      () => `read ${this.describe()}`,
+      () => this.device.handle.areaInfoInto(targetNumber(this.target), this.index, out),
+    );
+    const f = resultIndex().areaInfo;
+    const count = out[f.count]!;
+    const allocated = out[f.allocated]!;
+    return { allocated, free: count - allocated, cached: out[f.cached]!, allocations: out[f.allocations]!, failures: out[f.failures]!, owned: out[f.owned]! };
   }
 
   /** {@link stats} on a worker thread. */
   async statsAsync(): Promise<AreaStats> {
     return this.toStats(
-      await this.device.callAsync(`read ${this.describe()}`, () => this.device.handle.areaInfoAsync(targetNumber(this.target), this.index)),
+      await this.device.callAsync(() => `read ${this.describe()}`, () => this.device.handle.areaInfoAsync(targetNumber(this.target), this.index)),
     );
   }
 
@@ -389,36 +400,36 @@ export class Area {
   }
 
   /** Check what can be checked here; the native call's arguments and a description. */
-  private allocRequest(pages: number, opts: AllocOptions): { args: [number, number, number, number, number]; what: string } {
+  private allocRequest(pages: number, opts: AllocOptions): { args: [number, number, number, number, number]; what: () => string } {
     checkCount(pages);
     const c = native().constants;
     const compound = opts.compound ?? false;
     const dma = opts.dma ?? false;
-    const where = opts.at === undefined ? 'anywhere' : `at ${formatPfn(opts.at)}`;
-    const what = `allocate ${pages}${compound ? ' compound' : ''} pages ${where} in ${this.describe()}${dma ? ' with dma_alloc_coherent()' : ''}`;
+    const where = (): string => (opts.at === undefined ? 'anywhere' : `at ${formatPfn(opts.at)}`);
+    const what = (): string => `allocate ${pages}${compound ? ' compound' : ''} pages ${where()} in ${this.describe()}${dma ? ' with dma_alloc_coherent()' : ''}`;
     if (this.target === 'cma' && (opts.at !== undefined || compound)) {
-      throw new NotSupportedError(`cannot ${what}: a CMA area only allocates anywhere, without compound pages`, { code: 'ENOTSUP' });
+      throw new NotSupportedError(`cannot ${what()}: a CMA area only allocates anywhere, without compound pages`, { code: 'ENOTSUP' });
     }
     if (dma && (this.target !== 'cma' || !this.device.hasCmaAreas)) {
-      throw new NotSupportedError(`cannot ${what}: only CMA areas have a device to allocate through (and only with a module that has one)`, {
+      throw new NotSupportedError(`cannot ${what()}: only CMA areas have a device to allocate through (and only with a module that has one)`, {
         code: 'ENOTSUP',
       });
     }
     if (this.target === 'gcma' && this.backing === 'cma+gcma') {
-      throw new NotSupportedError(`cannot ${what}: it backs the CMA area of its name, whose bitmap owns it; allocate from that (gcma alloc cma:${this.name})`, {
+      throw new NotSupportedError(`cannot ${what()}: it backs the CMA area of its name, whose bitmap owns it; allocate from that (gcma alloc cma:${this.name})`, {
         code: 'ENOTSUP',
       });
     }
     if (compound && (pages & (pages - 1)) !== 0) {
-      throw invalidArgument(`cannot ${what}: a compound allocation needs a power-of-two page count`);
+      throw invalidArgument(`cannot ${what()}: a compound allocation needs a power-of-two page count`);
     }
     if (opts.at !== undefined) {
       const range = PfnRange.of(opts.at, Math.min(pages, PFN_MAX + 1 - opts.at));
       if (!this.range.contains(range) || range.count !== pages) {
-        throw new OutOfAreaError(`cannot ${what}: ${range.format()} is not inside the area (${this.range.format()})`, { code: 'ERANGE' });
+        throw new OutOfAreaError(`cannot ${what()}: ${range.format()} is not inside the area (${this.range.format()})`, { code: 'ERANGE' });
       }
       if (compound && opts.at % pages !== 0) {
-        throw invalidArgument(`cannot ${what}: a compound range must start at a multiple of its size`);
+        throw invalidArgument(`cannot ${what()}: a compound range must start at a multiple of its size`);
       }
     }
     const flags = (opts.at === undefined ? c.ALLOC_ANYWHERE : 0) | (compound ? c.ALLOC_COMPOUND : 0) | (dma ? c.ALLOC_DMA : 0);
@@ -428,14 +439,17 @@ export class Area {
   /** Allocate `pages` pages: anywhere (first fit) or at `opts.at`. */
   alloc(pages: number, opts: AllocOptions = {}): Allocation {
     const { args, what } = this.allocRequest(pages, opts);
-    return new Allocation(this, callNative(what, () => this.device.handle.alloc(...args)), opts.compound ?? false, opts.dma ?? false);
+    const out = this.device.results;
+    callNative(what, () => this.device.handle.allocInto(...args, out));
+    const f = resultIndex().range;
+    return new Allocation(this, out[f.startPfn]!, out[f.count]!, out[f.kernelNs]!, opts.compound ?? false, opts.dma ?? false);
   }
 
   /** {@link alloc} on a worker thread: a long allocation does not block the event loop. */
   async allocAsync(pages: number, opts: AllocOptions = {}): Promise<Allocation> {
     const { args, what } = this.allocRequest(pages, opts);
     const r = await this.device.callAsync(what, () => this.device.handle.allocAsync(...args));
-    return new Allocation(this, r, opts.compound ?? false, opts.dma ?? false);
+    return new Allocation(this, r.startPfn, r.count, r.kernelNs, opts.compound ?? false, opts.dma ?? false);
   }
 
   /**
@@ -443,14 +457,15 @@ export class Area {
    * came from (a compound one only whole). Allocation.free() is the usual way.
    */
   freeRange(range: PfnRange): FreeResult {
-    const what = `free ${range.format()} in ${this.describe()}`;
-    const r = callNative(what, () => this.device.handle.free(targetNumber(this.target), range.start, range.count));
-    return { range, kernelNs: r.kernelNs };
+    const what = (): string => `free ${range.format()} in ${this.describe()}`;
+    const out = this.device.results;
+    callNative(what, () => this.device.handle.freeInto(targetNumber(this.target), range.start, range.count, out));
+    return { range, kernelNs: out[resultIndex().range.kernelNs]! };
   }
 
   /** {@link freeRange} on a worker thread. */
   async freeRangeAsync(range: PfnRange): Promise<FreeResult> {
-    const what = `free ${range.format()} in ${this.describe()}`;
+    const what = (): string => `free ${range.format()} in ${this.describe()}`;
     const r = await this.device.callAsync(what, () => this.device.handle.freeAsync(targetNumber(this.target), range.start, range.count));
     return { range, kernelNs: r.kernelNs };
   }
@@ -471,14 +486,16 @@ export class Allocation implements Disposable, AsyncDisposable {
   constructor(
     /** The area it came from. */
     readonly area: Area,
-    r: NativeRange,
+    start: number,
+    count: number,
+    kernelNs: number,
     /** One compound page. */
     readonly compound: boolean,
     /** From dma_alloc_coherent() (see {@link AllocOptions.dma}). */
     readonly dma: boolean = false,
   ) {
-    this.range = PfnRange.of(r.startPfn, r.count);
-    this.kernelNs = r.kernelNs;
+    this.range = PfnRange.of(start, count);
+    this.kernelNs = kernelNs;
   }
 
   /** free() was called (or is running). */

@@ -185,11 +185,19 @@ interface NativeErrorShape {
 }
 
 /**
+ * What a call does, for its error message ("cannot <what>: ..."): a string,
+ * or a function that makes it, so that calls that succeed, the hot path,
+ * do not build it.
+ */
+export type Description = string | (() => string);
+
+/**
  * The typed error for an error the addon threw. `what` says what was asked,
  * e.g. 'allocate 16 pages anywhere in GCMA area "a"'. Errors without an
  * errno code (TypeErrors from bad argument types) are returned as they are.
  */
-export function fromNative(err: unknown, what: string, hints: ErrorHints = DEVICE_HINTS): unknown {
+
+export function fromNative(err: unknown, what: Description, hints: ErrorHints = DEVICE_HINTS): unknown {
   if (typeof err !== 'object' || err === null) return err;
   const e = err as NativeErrorShape;
   if (typeof e.code !== 'string') return err;
@@ -202,11 +210,11 @@ export function fromNative(err: unknown, what: string, hints: ErrorHints = DEVIC
   if (typeof e.command === 'string') details.command = e.command;
   if (typeof e.path === 'string') details.path = e.path;
   const reason = typeof e.message === 'string' ? e.message : e.code;
-  return new Class(`cannot ${what}: ${reason}${hint ? ` (${hint})` : ''}`, details);
+  return new Class(`cannot ${typeof what === 'string' ? what : what()}: ${reason}${hint ? ` (${hint})` : ''}`, details);
 }
 
 /** Call into the addon; an error it throws comes out typed ({@link fromNative}). */
-export function callNative<T>(what: string, fn: () => T, hints: ErrorHints = DEVICE_HINTS): T {
+export function callNative<T>(what: Description, fn: () => T, hints: ErrorHints = DEVICE_HINTS): T {
   try {
     return fn();
   } catch (err) {
@@ -215,7 +223,7 @@ export function callNative<T>(what: string, fn: () => T, hints: ErrorHints = DEV
 }
 
 /** {@link callNative} for the addon's promises. */
-export async function callNativeAsync<T>(what: string, fn: () => Promise<T>, hints: ErrorHints = DEVICE_HINTS): Promise<T> {
+export async function callNativeAsync<T>(what: Description, fn: () => Promise<T>, hints: ErrorHints = DEVICE_HINTS): Promise<T> {
   try {
     return await fn();
   } catch (err) {

@@ -52,13 +52,29 @@ export interface NativeDevice {
   registerAsync(name: string, count: number, flags?: number): Promise<NativeRegistered>;
   areaInfo(target: number, index: number): NativeAreaInfo;
   areaInfoAsync(target: number, index: number): Promise<NativeAreaInfo>;
+  /** areaInfo() without the name, its numbers written to `out` in AREA_INFO_FIELDS order: no object made. */
+  areaInfoInto(target: number, index: number, out: Float64Array): void;
   alloc(target: number, index: number, flags: number, startPfn: number, count: number): NativeRange;
   allocAsync(target: number, index: number, flags: number, startPfn: number, count: number): Promise<NativeRange>;
+  /** alloc() writing to `out` in RANGE_FIELDS order. */
+  allocInto(target: number, index: number, flags: number, startPfn: number, count: number, out: Float64Array): void;
   free(target: number, startPfn: number, count: number): NativeRange;
   freeAsync(target: number, startPfn: number, count: number): Promise<NativeRange>;
+  /** free() writing to `out` in RANGE_FIELDS order. */
+  freeInto(target: number, startPfn: number, count: number, out: Float64Array): void;
 }
 
+type NumericKeys<T> = { [K in keyof T]: T[K] extends number ? K : never }[keyof T];
+
+/** Where each number of an area's info is in an Into result. */
+export type AreaInfoIndex = Record<NumericKeys<NativeAreaInfo>, number>;
+/** Where each number of a range is in an Into result. */
+export type RangeIndex = Record<keyof NativeRange, number>;
+
 export interface NativeConstants {
+  /** The order of the Into forms' numbers. */
+  readonly AREA_INFO_FIELDS: readonly string[];
+  readonly RANGE_FIELDS: readonly string[];
   readonly ABI_VERSION: number;
   readonly DEVICE: string;
   readonly NAME_LEN: number;
@@ -124,6 +140,28 @@ export function bindingCandidates(root = projectRoot()): string[] {
 }
 
 let binding: NativeBinding | undefined;
+
+/** The addon's field order as an index, checked to name every field `want` lists. */
+function fieldIndex<K extends string>(fields: readonly string[], want: readonly K[]): Record<K, number> {
+  const index = Object.fromEntries(fields.map((f, i) => [f, i])) as Record<string, number>;
+  const missing = want.filter((k) => index[k] === undefined);
+  if (missing.length || fields.length !== want.length) throw new Error(`the addon's result fields (${fields.join(', ')}) are not these: ${want.join(', ')}: rebuild it`);
+  return index as Record<K, number>;
+}
+
+let indices: { areaInfo: AreaInfoIndex; range: RangeIndex } | undefined;
+
+/** Where the Into forms put each number (the addon says, once). */
+export function resultIndex(): { areaInfo: AreaInfoIndex; range: RangeIndex } {
+  if (!indices) {
+    const c = native().constants;
+    indices = {
+      areaInfo: fieldIndex(c.AREA_INFO_FIELDS, ['target', 'index', 'basePfn', 'count', 'allocated', 'cached', 'allocations', 'failures', 'owned', 'flags']),
+      range: fieldIndex(c.RANGE_FIELDS, ['target', 'index', 'startPfn', 'count', 'kernelNs']),
+    };
+  }
+  return indices;
+}
 
 export function native(): NativeBinding {
   if (!binding) {

@@ -284,6 +284,30 @@ describe('refused by the library before the kernel', () => {
     expect(caught(() => dev.handle.alloc(c.TARGET_GCMA, area.index, 0, -1, 1))).toMatchObject({ name: 'RangeError', message: 'startPfn must be an integer from 0 to 9007199254740991' });
     expect(caught(() => dev.handle.free(c.TARGET_GCMA, '1' as unknown as number, 1))).toMatchObject({ name: 'TypeError', message: 'startPfn must be a number' });
   });
+
+  it('the Into forms write the object forms\' numbers to a Float64Array, refuse any other, and keep errno', () => {
+    const c = native().constants;
+    const h = dev.handle;
+    const out = new Float64Array(16);
+    h.areaInfoInto(c.TARGET_GCMA, area.index, out);
+    const info = h.areaInfo(c.TARGET_GCMA, area.index) as unknown as Record<string, number>;
+    expect(c.AREA_INFO_FIELDS.map((f, i) => [f, out[i]])).toEqual(c.AREA_INFO_FIELDS.map((f) => [f, info[f]]));
+    const at = (f: string): number => out[c.RANGE_FIELDS.indexOf(f)]!;
+    h.allocInto(c.TARGET_GCMA, area.index, c.ALLOC_ANYWHERE, 0, 4, out);
+    const start = at('startPfn');
+    expect([at('target'), at('index'), at('count')]).toEqual([c.TARGET_GCMA, area.index, 4]);
+    expect(area.range.contains(PfnRange.of(start, 4))).toBe(true);
+    expect(at('kernelNs')).toBeGreaterThan(0);
+    h.freeInto(c.TARGET_GCMA, start, 4, out);
+    expect([at('startPfn'), at('count'), at('index')]).toEqual([start, 4, area.index]);
+    for (const bad of [undefined, new Float64Array(c.AREA_INFO_FIELDS.length - 1), new Float32Array(16), Array(16).fill(0)]) {
+      expect(caught(() => h.areaInfoInto(c.TARGET_GCMA, area.index, bad as Float64Array))).toMatchObject({ name: 'TypeError', message: `out must be a Float64Array of at least ${c.AREA_INFO_FIELDS.length} elements` });
+    }
+    // Freed already: the kernel's refusal, its errno kept, the array untouched
+    out.fill(-1);
+    expect(caught(() => h.freeInto(c.TARGET_GCMA, start, 4, out))).toMatchObject({ code: 'ENOENT', errno: -2, syscall: 'ioctl' });
+    expect([...out]).toEqual(Array(16).fill(-1));
+  });
 });
 
 describe('concurrency', () => {
