@@ -54,8 +54,9 @@ const USAGE = `usage:
   gcma heap alloc NAME SIZE [--hold SECONDS] [--json]
              (SIZE in bytes, or with K, M, G; checks the buffer is zeroed,
              closes it on exit)
-  gcma bench [--quick] [--area MiB] [--sizes 1,64,...] [--reps N] [--duration S]
-             [--data MiB] [--memory MiB] [--heap-sizes 1,4,...(MiB)]
+  gcma bench [--quick] [--area MiB] [--sizes 1,64,...] [--reps N] [--rounds N]
+             [--duration S] [--runs N] [--data MiB] [--memory MiB]
+             [--heap-sizes 1,4,...(MiB)]
              [--heap-rounds N] [--seed N] [--results DIR] [--json]
              (--seed: of the allocators' random order; default from the
              clock, in the report)
@@ -259,6 +260,8 @@ async function bench(argv: readonly string[]): Promise<number> {
         area: { type: 'string' },
         sizes: { type: 'string' },
         reps: { type: 'string' },
+        rounds: { type: 'string' },
+        runs: { type: 'string' },
         'heap-sizes': { type: 'string' },
         'heap-rounds': { type: 'string' },
         seed: { type: 'string' },
@@ -276,6 +279,8 @@ async function bench(argv: readonly string[]): Promise<number> {
   const o: BenchOptions = { ...(v.quick ? QUICK_OPTIONS : DEFAULT_OPTIONS) };
   o.areaMiB = positiveInt(v.area, '--area') ?? o.areaMiB;
   o.reps = positiveInt(v.reps, '--reps') ?? o.reps;
+  o.rounds = positiveInt(v.rounds, '--rounds') ?? o.rounds;
+  o.throughputRuns = positiveInt(v.runs, '--runs') ?? o.throughputRuns;
   o.durationS = positiveInt(v.duration, '--duration') ?? o.durationS;
   o.dataMiB = positiveInt(v.data, '--data') ?? o.dataMiB;
   o.memoryMiB = positiveInt(v.memory, '--memory') ?? o.memoryMiB;

@@ -6,20 +6,24 @@
  * directory ($GCMA_RESULTS) or the current one.
  *
  * The guaranteed area is held allocated (it neither caches nor lends its
- * pages) except while it is measured, so phases 2 and 4 compare the same
- * memory as plain CMA and as GCMA, as before it existed.
+ * pages) except while it is measured.
  *
  * 1. data files on an ext4 scratch disk, larger than memory;
- * 2. file-read throughput with the whole reservation as plain CMA;
- * 3. half of it carved out as the GCMA area; the floor: allocation latency
- *    with the GCMA area and the guaranteed area holding no cached data;
- * 4. file-read throughput again, with the GCMA area caching;
- * 5. under pressure (readers, anonymous churn, writeback, direct I/O),
- *    allocations of every size from the GCMA area (gcma_alloc_range()),
- *    the guaranteed and the plain CMA area (both cma_alloc(): the same
- *    caller's path, only the backing differs), interleaved; then
- *    camera-sized dma-buf buffers from the two areas' CMA heaps, from
- *    JavaScript and from C (lib/bench/heaps.ts).
+ * 2. half of the CMA reservation carved out as the GCMA area; the floor:
+ *    allocation latency with the GCMA area and the guaranteed area holding
+ *    no cached data, no pressure; the device's round trips, C against
+ *    JavaScript;
+ * 3. file-read throughput, streaming and a working set, with the
+ *    reservation's memory free for nothing, for page cache (plain CMA) or
+ *    for cleancache (GCMA), as much each time, runs interleaved;
+ * 4. rounds under pressure (readers, anonymous churn, writeback, direct
+ *    I/O): allocations of every size from the GCMA area
+ *    (gcma_alloc_range()), the guaranteed and the plain CMA area (both
+ *    cma_alloc(): the same caller's path, only the backing differs),
+ *    interleaved, each followed by the same size again, the floor under
+ *    the same pressure (the range just freed: no copies, no movable pages);
+ * 5. camera-sized dma-buf buffers from the two areas' CMA heaps, from
+ *    JavaScript and from C (lib/bench/heaps.ts), under the same pressure.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -29,13 +33,13 @@ import { Device, type Allocation, type Area } from '../device';
 import { GcmaError } from '../errors';
 import { dropCaches, meminfoKiB } from '../procfs';
 import { mountScratch } from '../scratch';
-import { requireCleancacheStats, type CleancacheStats } from '../stats';
+import { cleancacheWorkingsetOnly, requireCleancacheStats, type CleancacheStats } from '../stats';
 import { offCpuNs, parseTraceEvents, TraceInstance } from '../tracing';
 import { measureHeaps, missingHeaps, type BenchHeap, type HeapResult } from './heaps';
 import { measureRoundTrips, type RoundTrip } from './roundtrip';
 import { checkOptions, GUARANTEED_AREA, type BenchOptions } from './options';
 import { randomSource, shuffled } from './order';
-import type { Allocator, BenchReport, Phase, Preconditions, SizeResult, Throughput } from './report';
+import { THROUGHPUT_CONFIGS, WORKLOADS, type Allocator, type BenchReport, type Phase, type Preconditions, type SizeResult, type Throughput, type ThroughputConfig, type Workload } from './report';
 import { summarize } from './stats';
 import { startLoad } from './workers';
 
@@ -69,22 +73,79 @@ function makeDataFiles(disk: string, dataMiB: number): string[] {
   return files;
 }
 
-function throughput(config: Throughput['config'], files: readonly string[], seconds: number): Throughput {
+/**
+ * What the reservation's memory is free for: the GCMA area and the plain
+ * CMA area's free pages are held (allocated, so unused) or let go, so that
+ * one configuration has no more memory than another.
+ */
+class ReservationUse {
+  private gcmaHeld: Allocation | undefined;
+  private plainHeld: Allocation[] = [];
+
+  constructor(
+    private readonly gcma: Area,
+    private readonly plain: Area,
+  ) {}
+
+  set(config: ThroughputConfig): void {
+    const cleancache = config === 'gcma' || config === 'gcma-all';
+    cleancacheWorkingsetOnly(config !== 'gcma-all');
+    if (cleancache && !this.gcmaHeld) this.gcmaHeld = this.gcma.alloc(this.gcma.pages);
+    if (cleancache) {
+      // Taken back and let go: no copies left from an earlier run
+      this.gcmaHeld!.free();
+      this.gcmaHeld = undefined;
+    } else if (!this.gcmaHeld) {
+      this.gcmaHeld = this.gcma.alloc(this.gcma.pages);
+    }
+    if (config === 'cma') {
+      for (const a of this.plainHeld.splice(0)) a.free();
+    } else if (!this.plainHeld.length) {
+      this.plainHeld = holdFreePages(this.plain);
+    }
+  }
+
+  release(): void {
+    this.gcmaHeld?.free();
+    this.gcmaHeld = undefined;
+    for (const a of this.plainHeld.splice(0)) a.free();
+  }
+}
+
+/** Allocate all of an area's free pages, in as few ranges as it takes (halving the size when one fails). */
+function holdFreePages(area: Area): Allocation[] {
+  const held: Allocation[] = [];
+  for (let size = area.stats().free; size > 0; ) {
+    try {
+      held.push(area.alloc(size));
+      size = area.stats().free;
+    } catch (err) {
+      if (!(err instanceof GcmaError)) throw err;
+      size = Math.floor(size / 2);
+    }
+  }
+  return held;
+}
+
+function throughput(config: ThroughputConfig, workload: Workload, run: number, files: readonly string[], seconds: number, limitMiB: number): Throughput {
   dropCaches();
   const before = requireCleancacheStats();
-  const r = spawnSync(process.execPath, [join(__dirname, 'workers.js'), 'read', String(seconds), ...files], { encoding: 'utf8' });
+  const limit = workload === 'working-set' ? limitMiB * MiB : 0;
+  const r = spawnSync(process.execPath, [join(__dirname, 'workers.js'), 'read', String(seconds), String(limit), ...files], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`reader failed: ${r.stderr}`);
   const { bytes, seconds: took } = JSON.parse(r.stdout) as { bytes: number; seconds: number };
-  const t = { config, bytes, seconds: took, mibPerS: bytes / MiB / took, cleancache: delta(before, requireCleancacheStats()) };
-  log(`throughput as ${config === 'cma' ? 'plain CMA' : 'GCMA area'}: ${t.mibPerS.toFixed(1)} MiB/s, restored ${t.cleancache.restored} pages`);
+  const t = { config, workload, run, bytes, seconds: took, mibPerS: bytes / MiB / took, cleancache: delta(before, requireCleancacheStats()) };
+  log(`throughput run ${run}, ${workload}, ${config}: ${t.mibPerS.toFixed(1)} MiB/s, restored ${t.cleancache.restored} pages`);
   return t;
 }
 
-function emptyResult(allocator: Allocator, phase: Phase, pages: number): SizeResult {
+function emptyResult(allocator: Allocator, phase: Phase, pages: number, round?: number): SizeResult {
   return {
     allocator,
     phase,
     pages,
+    ...(round === undefined ? {} : { round }),
+    ...(phase === 'pressure-floor' ? { sameRange: 0 } : {}),
     attempts: 0,
     successes: 0,
     failures: {},
@@ -111,8 +172,9 @@ interface Target {
  * With a trace instance: the copies in the range (those the allocation
  * recalled, from gcma:gcma_alloc_finish) for GCMA-backed areas, and the
  * time this thread spent off the CPU during the call (sched:sched_switch).
+ * Returns the first page frame allocated, or null.
  */
-function measure({ area, result: r }: Target, trace: TraceInstance | null): void {
+function measure({ area, result: r }: Target, trace: TraceInstance | null): number | null {
   const gcmaBacked = area.backing !== 'cma';
   r.attempts++;
   if (gcmaBacked) r.areaCachedBefore.push(area.stats().cached);
@@ -132,7 +194,7 @@ function measure({ area, result: r }: Target, trace: TraceInstance | null): void
     const finish = parseTraceEvents(text, 'gcma').find((e) => e.event === 'gcma_alloc_finish' && e['name'] === area.name);
     if (finish) r.cachedBefore.push(Number(finish['recalled']));
   }
-  if (!a) return;
+  if (!a) return null;
   r.jsNs.push(jsNs);
   r.kernelNs.push(a.kernelNs);
   // The call's own events bound it: GCMA's for a GCMA area, CMA's for a CMA area
@@ -142,6 +204,13 @@ function measure({ area, result: r }: Target, trace: TraceInstance | null): void
   if (off !== null) r.offCpuNs?.push(off);
   r.successes++;
   r.freeKernelNs.push(a.free().kernelNs);
+  return a.range.start;
+}
+
+/** An allocation under pressure, then the floor under the same pressure: the same size at once, in the range just freed. */
+function measureWithFloor(t: { main: Target; floor: Target }, trace: TraceInstance | null): void {
+  const start = measure(t.main, trace);
+  if (measure(t.floor, trace) === start && start !== null) t.floor.result.sameRange!++;
 }
 
 function finish(r: SizeResult): SizeResult {
@@ -179,10 +248,7 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   log(`phase 1/5: ${o.dataMiB} MiB of data files on ${disk}`);
   const files = makeDataFiles(disk, o.dataMiB);
 
-  log(`phase 2/5: file reads for ${o.durationS} s, the reservation all plain CMA`);
-  const asCma = throughput('cma', files, o.durationS);
-
-  log(`phase 3/5: carve a ${o.areaMiB} MiB GCMA area out of the CMA reservation; the floor`);
+  log(`phase 2/5: carve a ${o.areaMiB} MiB GCMA area out of the CMA reservation; the floor`);
   const gcma = dev.register(`bench-${process.pid}`, areaPages, { fromCma: true });
   const cma = dev.cmaArea();
   const results: SizeResult[] = [];
@@ -197,17 +263,14 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
     'sched/sched_switch': `prev_pid == ${process.pid} || next_pid == ${process.pid}`,
   });
   if (!trace) log('no gcma:, cma: or sched: trace events (tracefs): the copies in each range and the time off the CPU are not measured');
-  /** Each repetition measures the allocators in a new random order. */
-  const measureInTurn = (targets: Target[]): void => {
-    for (const t of shuffled(targets, random)) measure(t, trace);
-  };
   releaseGuaranteed();
   for (const pages of o.sizes) {
     const targets = [
       { area: gcma, result: emptyResult('gcma', 'floor', pages) },
       { area: guaranteed, result: emptyResult('cma+gcma', 'floor', pages) },
     ];
-    for (let i = 0; i < o.floorReps; i++) measureInTurn(targets);
+    // Each repetition measures the allocators in a new random order
+    for (let i = 0; i < o.floorReps; i++) for (const t of shuffled(targets, random)) measure(t, trace);
     results.push(...targets.map((t) => finish(t.result)));
   }
   held = guaranteed.alloc(guaranteed.pages);
@@ -219,16 +282,36 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   if (typeof trips === 'string') log(`round trips not measured: ${trips}`);
   else log(`round trips: ${trips.map((t) => `${t.caller} ${t.op} p50 ${((t.summary?.p50 ?? 0) / 1000).toFixed(1)} us`).join(', ')}`);
 
-  log(`phase 4/5: file reads for ${o.durationS} s, with the GCMA area`);
-  const asGcma = throughput('gcma', files, o.durationS);
+  log(`phase 3/5: file reads, ${o.throughputRuns} run(s) of ${o.durationS} s per workload and configuration, interleaved`);
+  const use = new ReservationUse(gcma, cma);
+  use.set('none');
+  dropCaches();
+  const pageCacheMiB = Math.floor((meminfoKiB('MemAvailable') ?? 0) / 1024);
+  const wanted = pageCacheMiB + Math.floor(o.areaMiB / 2);
+  const workingSet = { mib: Math.min(wanted, o.dataMiB), pageCacheMiB, capped: wanted > o.dataMiB };
+  log(`working set: ${workingSet.mib} MiB (page cache room ${pageCacheMiB} MiB + half the area${workingSet.capped ? ', capped at the data' : ''})`);
+  const throughputs: Throughput[] = [];
+  // Without the store policy's parameter every clean folio is stored: gcma-all is gcma
+  const hasPolicy = cleancacheWorkingsetOnly() !== null;
+  const configs = THROUGHPUT_CONFIGS.filter((c) => hasPolicy || c !== 'gcma-all');
+  const combos = WORKLOADS.flatMap((workload) => configs.map((config) => ({ workload, config })));
+  for (let run = 1; run <= o.throughputRuns; run++) {
+    for (const { workload, config } of shuffled(combos, random)) {
+      use.set(config);
+      throughputs.push(throughput(config, workload, run, files, o.durationS, workingSet.mib));
+    }
+  }
+  use.release();
 
-  log('phase 5/5: allocations under pressure');
+  log(`phase 4/5: ${o.rounds} round(s) of allocations under pressure`);
   releaseGuaranteed();
+  // The worst case for GCMA: areas full of copies, whatever the readers read
+  const pressureStoresAll = cleancacheWorkingsetOnly(false) === false;
   const load = startLoad({ files, dir: MOUNT, readers: 2, churnMiB: Math.round(o.memoryMiB / 4) });
   const before = requireCleancacheStats();
   let heapResults: HeapResult[] = [];
   let heapsSkipped: string | null = null;
-  let preconditions: Preconditions;
+  const roundPreconditions: Preconditions[] = [];
   try {
     // Wanted: both GCMA-backed areas half full of copies, and the plain
     // CMA area half taken by movable pages the page allocator put there.
@@ -242,24 +325,30 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
     });
     const met = (p: ReturnType<typeof state>): boolean =>
       p.gcmaCached >= p.wantedCached && p.guaranteedCached >= p.wantedCached && p.cmaFreeKiB <= p.cmaAreaKiB / 2;
-    const waitStart = Date.now();
-    const reached = await waitFor('GCMA areas half full of copies, the plain CMA area half full of movable pages', () => met(state()), 4 * o.durationS);
-    preconditions = { ...state(), reached, waitedS: (Date.now() - waitStart) / 1000 };
-    log(
-      `pressure: GCMA area ${preconditions.gcmaCached}/${areaPages} pages cached, guaranteed area ${preconditions.guaranteedCached}/${areaPages}, ` +
-        `CmaFree ${preconditions.cmaFreeKiB} of ${plainKiB} KiB${reached ? '' : ' (wanted: half of each; not reached)'}`,
-    );
-    for (const pages of o.sizes) {
-      const targets = [
-        { area: gcma, result: emptyResult('gcma', 'pressure', pages) },
-        { area: guaranteed, result: emptyResult('cma+gcma', 'pressure', pages) },
-        { area: cma, result: emptyResult('cma', 'pressure', pages) },
-      ];
-      for (let i = 0; i < o.reps; i++) measureInTurn(targets);
-      results.push(...targets.map((t) => finish(t.result)));
-      const [g, cg, c] = targets.map((t) => t.result) as [SizeResult, SizeResult, SizeResult];
-      const p50 = (r: SizeResult): string => (r.kernelNs.length ? `${(summarize(r.kernelNs)!.p50 / 1000).toFixed(1)} us` : '-');
-      log(`${pages} pages: GCMA ${g.successes}/${g.attempts} p50 ${p50(g)}, guaranteed CMA ${cg.successes}/${cg.attempts} p50 ${p50(cg)}, CMA ${c.successes}/${c.attempts} p50 ${p50(c)}`);
+    const allocators = [
+      { area: gcma, allocator: 'gcma' },
+      { area: guaranteed, allocator: 'cma+gcma' },
+      { area: cma, allocator: 'cma' },
+    ] as const;
+    for (let round = 1; round <= o.rounds; round++) {
+      const waitStart = Date.now();
+      const reached = await waitFor('GCMA areas half full of copies, the plain CMA area half full of movable pages', () => met(state()), 4 * o.durationS);
+      const p = { ...state(), reached, waitedS: (Date.now() - waitStart) / 1000 };
+      roundPreconditions.push(p);
+      log(
+        `round ${round}/${o.rounds}: GCMA area ${p.gcmaCached}/${areaPages} pages cached, guaranteed area ${p.guaranteedCached}/${areaPages}, ` +
+          `CmaFree ${p.cmaFreeKiB} of ${plainKiB} KiB${reached ? '' : ' (wanted: half of each; not reached)'}`,
+      );
+      for (const pages of o.sizes) {
+        const pairs = allocators.map(({ area, allocator }) => ({
+          main: { area, result: emptyResult(allocator, 'pressure', pages, round) },
+          floor: { area, result: emptyResult(allocator, 'pressure-floor', pages, round) },
+        }));
+        for (let i = 0; i < o.reps; i++) for (const pair of shuffled(pairs, random)) measureWithFloor(pair, trace);
+        results.push(...pairs.flatMap((pair) => [finish(pair.main.result), finish(pair.floor.result)]));
+        const p50 = (r: SizeResult): string => (r.kernelNs.length ? `${(summarize(r.kernelNs)!.p50 / 1000).toFixed(1)} us` : '-');
+        log(`round ${round}, ${pages} pages: ${pairs.map(({ main: { result: r } }) => `${r.allocator} ${r.successes}/${r.attempts} p50 ${p50(r)}`).join(', ')}`);
+      }
     }
     // The CMA heap of each area (patch 0014): the plain one is the default area's
     const heaps: BenchHeap[] = [
@@ -271,6 +360,7 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
     else heapResults = measureHeaps(heaps, o.heapSizesMiB, o.heapRounds, log);
   } finally {
     await load.stop();
+    cleancacheWorkingsetOnly(true);
   }
   const pressure = delta(before, requireCleancacheStats());
   const lookups = pressure.restored + pressure.missed;
@@ -288,14 +378,17 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
       cma: { name: cma.name, range: cma.range.format(), pages: cma.pages - gcma.pages },
       'cma+gcma': { name: guaranteed.name, range: guaranteed.range.format(), pages: guaranteed.pages },
     },
-    preconditions,
+    ...(roundPreconditions[0] ? { preconditions: roundPreconditions[0] } : {}),
+    roundPreconditions,
+    workingSet,
+    pressureStoresAll,
     rangeCopiesCounted: trace !== null,
     results,
     roundTrips,
     ...(typeof trips === 'string' ? { roundTripsSkipped: trips } : {}),
     heaps: heapResults,
     ...(heapsSkipped ? { heapsSkipped } : {}),
-    throughput: [asCma, asGcma],
+    throughput: throughputs,
     cleancache: pressure,
     hitRate: lookups ? pressure.restored / lookups : null,
   };

@@ -12,12 +12,16 @@ export interface BenchOptions {
   areaMiB: number;
   /** Request sizes in pages (the GCMA RFC's: 1 .. 32000). */
   sizes: number[];
-  /** Allocations per size and allocator, under pressure. */
+  /** Allocations per size and allocator in each round under pressure. */
   reps: number;
+  /** Rounds of the pressure phase, one after another in the same boot. */
+  rounds: number;
   /** Allocations per size for the floor (an area holding no cached data). */
   floorReps: number;
-  /** Seconds each throughput phase reads files. */
+  /** Seconds each throughput run reads files. */
   durationS: number;
+  /** Runs of each throughput workload and configuration, interleaved. */
+  throughputRuns: number;
   /** Data files, MiB in all: larger than the guest's memory. */
   dataMiB: number;
   /** Guest memory. */
@@ -39,8 +43,10 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   areaMiB: 128,
   sizes: RFC_SIZES,
   reps: 100,
+  rounds: 3,
   floorReps: 20,
-  durationS: 20,
+  durationS: 10,
+  throughputRuns: 3,
   dataMiB: 1536,
   memoryMiB: 1024,
   heapSizesMiB: CAMERA_SIZES_MIB,
@@ -53,8 +59,10 @@ export const QUICK_OPTIONS: BenchOptions = {
   areaMiB: 16,
   sizes: [1, 64, 1024],
   reps: 4,
+  rounds: 3,
   floorReps: 3,
-  durationS: 3,
+  durationS: 2,
+  throughputRuns: 1,
   dataMiB: 640,
   memoryMiB: 512,
   heapSizesMiB: [1, 4],
@@ -79,6 +87,8 @@ export function checkOptions(o: BenchOptions): BenchOptions {
   };
   positive('areaMiB', o.areaMiB);
   positive('reps', o.reps);
+  positive('rounds', o.rounds);
+  positive('throughputRuns', o.throughputRuns);
   positive('floorReps', o.floorReps);
   positive('durationS', o.durationS);
   positive('dataMiB', o.dataMiB);

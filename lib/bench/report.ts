@@ -8,7 +8,7 @@ import type { CleancacheStats } from '../stats';
 import { HEAP_BACKINGS, type HeapBacking, type HeapResult } from './heaps';
 import { ROUND_TRIP_CALLERS, type RoundTrip } from './roundtrip';
 import type { BenchOptions } from './options';
-import type { Summary } from './stats';
+import { summarize, type Summary } from './stats';
 import { table } from '../util/table';
 
 /**
@@ -18,12 +18,23 @@ import { table } from '../util/table';
 export type Allocator = 'gcma' | 'cma' | 'cma+gcma';
 /** In the order tables and pictures show them. */
 export const ALLOCATORS: readonly Allocator[] = ['gcma', 'cma+gcma', 'cma'];
-export type Phase = 'floor' | 'pressure';
+/**
+ * floor: the areas empty (no copies, no movable pages), no pressure;
+ * pressure: under pressure; pressure-floor: under the same pressure, right
+ * after the allocator's pressure allocation was freed, the same size again:
+ * the range just held (first fit), so no copies and no movable pages but
+ * those that came in between the free and the allocation.
+ */
+export type Phase = 'floor' | 'pressure' | 'pressure-floor';
 
 export interface SizeResult {
   allocator: Allocator;
   phase: Phase;
   pages: number;
+  /** The round of the pressure phase (1-based); none for the floor and in older reports. */
+  round?: number;
+  /** pressure-floor: allocations that got the range the pressure allocation had just freed. */
+  sameRange?: number;
   attempts: number;
   successes: number;
   /** Failed attempts by error code. */
@@ -53,9 +64,26 @@ export interface SizeResult {
   free: Summary | null;
 }
 
+/**
+ * What the reservation's memory is free for during a throughput run, as
+ * much of it each time: none (the GCMA and the plain CMA area both held,
+ * as a carve-out would be), cma (the plain CMA area free: page cache can
+ * use it), gcma (the GCMA area free: cleancache can, storing a working
+ * set's folios, its default), gcma-all (the same, storing every clean
+ * folio: cleancache.workingset_only=0).
+ */
+export type ThroughputConfig = 'none' | 'cma' | 'gcma' | 'gcma-all';
+export const THROUGHPUT_CONFIGS: readonly ThroughputConfig[] = ['none', 'cma', 'gcma', 'gcma-all'];
+/** stream: the data files round-robin, more than memory; working-set: their first workingSet.mib MiB, again and again. */
+export type Workload = 'stream' | 'working-set';
+export const WORKLOADS: readonly Workload[] = ['stream', 'working-set'];
+
 export interface Throughput {
-  /** The reservation's second half left as plain CMA, or carved out as the GCMA area. */
-  config: 'cma' | 'gcma';
+  config: ThroughputConfig;
+  /** Missing from older reports: stream. */
+  workload?: Workload;
+  /** Which run of this workload and configuration (1-based); missing from older reports. */
+  run?: number;
   bytes: number;
   seconds: number;
   mibPerS: number;
@@ -93,8 +121,21 @@ export interface BenchReport {
   /** The seed of the allocators' random order. */
   seed?: number;
   options: BenchOptions;
-  /** Missing from reports of before it was recorded. */
+  /** Round 1's; missing from reports of before it was recorded. */
   preconditions?: Preconditions;
+  /** Each round's, in order; missing from reports of before rounds. */
+  roundPreconditions?: Preconditions[];
+  /**
+   * The working-set workload's size: the page cache's room with the
+   * reservation held (MemAvailable after drop_caches) plus half the area,
+   * at most the data files; missing from older reports.
+   */
+  workingSet?: { mib: number; pageCacheMiB: number; capped: boolean };
+  /**
+   * Whether the pressure phase stored every clean folio (cleancache.workingset_only=0),
+   * so that the GCMA-backed areas fill with copies; missing from older reports.
+   */
+  pressureStoresAll?: boolean;
   /** Whether cachedBefore counts the copies in each range (the kernel has gcma: trace events). */
   rangeCopiesCounted?: boolean;
   /** The guaranteed area is missing from reports of before it was measured. */
@@ -121,8 +162,49 @@ export const RFC_ANCHOR: ReadonlyArray<{ pages: number; cmaUs: number; gcmaUs: n
   { pages: 32000, cmaUs: 641_000, gcmaUs: 44_700 },
 ];
 
-function result(r: BenchReport, allocator: Allocator, phase: Phase, pages: number): SizeResult | undefined {
-  return r.results.find((x) => x.allocator === allocator && x.phase === phase && x.pages === pages);
+/**
+ * An allocator's results for a phase and size: one round's, or with no
+ * round given every round's samples pooled (summaries made again).
+ */
+function result(r: BenchReport, allocator: Allocator, phase: Phase, pages: number, round?: number): SizeResult | undefined {
+  const xs = r.results.filter((x) => x.allocator === allocator && x.phase === phase && x.pages === pages && (round === undefined || x.round === round));
+  if (xs.length <= 1) return xs[0];
+  const cat = <K extends 'kernelNs' | 'jsNs' | 'freeKernelNs' | 'cachedBefore' | 'areaCachedBefore'>(k: K): number[] => xs.flatMap((x) => x[k]);
+  const failures: Record<string, number> = {};
+  for (const x of xs) for (const [code, n] of Object.entries(x.failures)) failures[code] = (failures[code] ?? 0) + n;
+  const sum = (f: (x: SizeResult) => number | undefined): number => xs.reduce((a, x) => a + (f(x) ?? 0), 0);
+  const pooled: SizeResult = {
+    allocator,
+    phase,
+    pages,
+    attempts: sum((x) => x.attempts),
+    successes: sum((x) => x.successes),
+    failures,
+    kernelNs: cat('kernelNs'),
+    jsNs: cat('jsNs'),
+    freeKernelNs: cat('freeKernelNs'),
+    cachedBefore: cat('cachedBefore'),
+    areaCachedBefore: cat('areaCachedBefore'),
+    kernel: null,
+    js: null,
+    free: null,
+  };
+  if (xs.every((x) => x.offCpuNs)) pooled.offCpuNs = xs.flatMap((x) => x.offCpuNs!);
+  if (xs.every((x) => x.sameRange !== undefined)) pooled.sameRange = sum((x) => x.sameRange);
+  return { ...pooled, kernel: summarize(pooled.kernelNs), js: summarize(pooled.jsNs), free: summarize(pooled.freeKernelNs) };
+}
+
+/** The rounds of the pressure phase in a report: [undefined] for one without rounds. */
+function rounds(r: BenchReport): Array<number | undefined> {
+  const n = [...new Set(r.results.filter((x) => x.phase === 'pressure').map((x) => x.round))].filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  return n.length ? n : [undefined];
+}
+
+function median(v: readonly number[]): number | undefined {
+  if (!v.length) return undefined;
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1]! + s[m]!) / 2;
 }
 
 const us = (ns: number | undefined): string => (ns === undefined ? '-' : (ns / 1000).toFixed(ns < 10_000 ? 1 : 0));
@@ -172,14 +254,88 @@ function offCpuShare(x: SizeResult): string {
   return total ? `${((100 * x.offCpuNs.reduce((a, b) => a + b, 0)) / total).toFixed(0)}%` : '-';
 }
 
-/** What the pressure phase wanted before measuring, what it had, and whether it got there. */
+/** What the pressure phase wanted before measuring (each round), what it had, and whether it got there. */
 function formatPreconditions(r: BenchReport): string[] {
-  const p = r.preconditions;
-  if (!p) return [];
-  return [
-    `pressure: GCMA area ${p.gcmaCached}, guaranteed area ${p.guaranteedCached} pages holding copies (wanted >= ${p.wantedCached} each); ` +
+  const all = r.roundPreconditions?.length ? r.roundPreconditions : r.preconditions ? [r.preconditions] : [];
+  const policy = r.pressureStoresAll ? ['under pressure every clean folio is stored (cleancache.workingset_only=0), so that the areas fill with copies: the worst case for GCMA'] : [];
+  return policy.concat(all.map(
+    (p, i) =>
+      `pressure${all.length > 1 ? ` round ${i + 1}` : ''}: GCMA area ${p.gcmaCached}, guaranteed area ${p.guaranteedCached} pages holding copies (wanted >= ${p.wantedCached} each); ` +
       `CmaFree ${p.cmaFreeKiB} KiB of the plain area's ${p.cmaAreaKiB} (wanted <= half): ${p.reached ? 'reached' : 'NOT REACHED'} after ${p.waitedS.toFixed(0)} s`,
+  ));
+}
+
+/** How often the floor under pressure got the range just freed, per allocator. */
+function formatFreshRanges(r: BenchReport): string[] {
+  const parts = ALLOCATORS.flatMap((a) => {
+    const xs = r.results.filter((x) => x.allocator === a && x.phase === 'pressure-floor');
+    if (!xs.length) return [];
+    const same = xs.reduce((n, x) => n + (x.sameRange ?? 0), 0);
+    return [`${a} ${same}/${xs.reduce((n, x) => n + x.successes, 0)}`];
+  });
+  if (!parts.length) return [];
+  return [
+    `(fresh): under the same pressure, the same size again right after each allocation was freed, so in the range just held (first fit: ${parts.join(', ')} got it),`,
+    'with no copies and no movable pages but those that came in between: the floor of each allocator under pressure',
   ];
+}
+
+/**
+ * The targets of issue 16, per round and judged on the median round: a
+ * value per round, their median, and whether the median meets the target.
+ */
+function formatTargets(r: BenchReport): string[] {
+  const rs = rounds(r);
+  const rows: string[][] = [['target', 'pages', ...rs.map((x) => (x === undefined ? 'all' : `round ${x}`)), 'median', 'spread', 'wanted', '']];
+  const add = (name: string, pages: string, values: Array<number | undefined>, ok: (v: number) => boolean, wanted: string): void => {
+    const known = values.filter((v): v is number => v !== undefined);
+    const m = median(known);
+    const spread = known.length > 1 ? `${Math.min(...known).toFixed(1)}-${Math.max(...known).toFixed(1)}` : '-';
+    rows.push([name, pages, ...values.map((v) => (v === undefined ? '-' : v.toFixed(1))), m === undefined ? '-' : m.toFixed(1), spread, wanted, m === undefined ? '' : ok(m) ? 'met' : 'MISSED']);
+  };
+  const per = (f: (round: number | undefined) => number | undefined): Array<number | undefined> => rs.map((x) => f(x));
+  const q = (a: Allocator, phase: Phase, pages: number, round: number | undefined): Summary | null | undefined => result(r, a, phase, pages, round)?.kernel;
+  const div = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
+  for (const pages of r.options.sizes) {
+    add('GCMA p99/p50', String(pages), per((x) => div(q('gcma', 'pressure', pages, x)?.p99, q('gcma', 'pressure', pages, x)?.p50)), (v) => v <= 3, '<= 3');
+  }
+  for (const pages of r.options.sizes) {
+    add('GCMA max/p50', String(pages), per((x) => div(q('gcma', 'pressure', pages, x)?.max, q('gcma', 'pressure', pages, x)?.p50)), (v) => v <= 5, '<= 5');
+  }
+  for (const pages of r.options.sizes.filter((p) => p >= 8192)) {
+    add('CMA p99/GCMA p99', String(pages), per((x) => div(q('cma', 'pressure', pages, x)?.p99, q('gcma', 'pressure', pages, x)?.p99)), (v) => v >= 20, '>= 20');
+  }
+  for (const pages of r.options.sizes) {
+    add('GCMA p50/fresh p50', String(pages), per((x) => div(q('gcma', 'pressure', pages, x)?.p50, q('gcma', 'pressure-floor', pages, x)?.p50)), (v) => v <= 2, '<= 2');
+  }
+  const trip = (caller: string): number | undefined => r.roundTrips?.find((t) => t.caller === caller && t.op === 'alloc')?.summary?.p50;
+  const js = div(trip('js'), trip('c'));
+  add('JS/C sync ALLOC p50', '1', rs.map((_, i) => (i === 0 ? js : undefined)), (v) => v <= 1.3, '<= 1.3');
+  return ['', `issue 16's targets, each round of the pressure phase and their median (the JavaScript one, from the round trips, once):`, pad(rows)];
+}
+
+/** Throughput per workload and configuration: the runs' median, spread, and the cleancache hit rate. */
+function formatThroughput(r: BenchReport): string[] {
+  const rows: string[][] = [['workload', 'memory for', 'runs', 'MiB/s median', 'min', 'max', 'restored', 'hit rate']];
+  const names: Record<ThroughputConfig, string> = {
+    none: 'nothing (held)',
+    cma: 'page cache (CMA)',
+    gcma: 'cleancache (GCMA)',
+    'gcma-all': 'cleancache, all',
+  };
+  for (const w of WORKLOADS) {
+    for (const c of THROUGHPUT_CONFIGS) {
+      const xs = r.throughput.filter((t) => (t.workload ?? 'stream') === w && t.config === c);
+      if (!xs.length) continue;
+      const v = xs.map((t) => t.mibPerS);
+      const restored = xs.reduce((n, t) => n + t.cleancache.restored, 0);
+      const lookups = restored + xs.reduce((n, t) => n + t.cleancache.missed, 0);
+      rows.push([w, names[c], String(xs.length), median(v)!.toFixed(1), Math.min(...v).toFixed(1), Math.max(...v).toFixed(1), String(restored), lookups ? `${((100 * restored) / lookups).toFixed(1)}%` : '-']);
+    }
+  }
+  const ws = r.workingSet;
+  const wsLine = ws ? `; working set: the first ${ws.mib} MiB of the files (page cache room ${ws.pageCacheMiB} MiB + half the area${ws.capped ? ', capped at the data' : ''}), after one pass not timed` : '';
+  return ['', `file reads, ${r.options.durationS} s per run, runs interleaved in a random order; the reservation's ${r.options.areaMiB} MiB free for one use at a time${wsLine}:`, pad(rows)];
 }
 
 /** The round-trip table: each op from each caller, and JavaScript's over C's at p50. */
@@ -192,20 +348,32 @@ function formatRoundTrips(r: BenchReport): string[] {
     rows.push([name, ...t.flatMap((x) => [us(x?.summary?.p50), us(x?.summary?.p99)]), ratio(t[1]?.summary?.p50, t[0]?.summary?.p50), ratio(t[2]?.summary?.p50, t[0]?.summary?.p50)]);
   }
   const n = r.roundTrips[0]!.ns.length;
-  return ['', `the device's ioctls from C, from JavaScript (the addon's synchronous call) and asynchronously (worker thread, Promise), ${n} each, no pressure:`, pad(rows)];
+  // The time outside the allocator: the round trip less kernel_ns, at p50 of each
+  const outside = ROUND_TRIP_CALLERS.map((c) => {
+    const t = find(c, 'alloc');
+    const k = t?.kernelNs?.length ? summarize(t.kernelNs) : null;
+    return t?.summary && k ? `${c} ${us(t.summary.p50 - k.p50)} us (allocator ${us(k.p50)})` : null;
+  }).filter((x): x is string => x !== null);
+  return [
+    '',
+    `the device's ioctls from C, from JavaScript (the addon's synchronous call) and asynchronously (worker thread, Promise), ${n} each, no pressure:`,
+    pad(rows),
+    ...(outside.length ? [`ALLOC outside the kernel's allocator (p50 round trip - p50 kernel_ns): ${outside.join(', ')}`] : []),
+  ];
 }
 
 export function formatReport(r: BenchReport): string {
   const head = ['pages', 'alloc', 'ok', 'min us', 'p50', 'p90', 'p99', 'max', 'mean', 'js p50', 'free p50', 'copies', 'off-CPU'];
   const rows: string[][] = [head];
-  for (const phase of ['pressure', 'floor'] as const) {
+  const label: Record<Phase, string> = { pressure: '', 'pressure-floor': ' (fresh)', floor: ' (empty)' };
+  for (const phase of ['pressure', 'pressure-floor', 'floor'] as const) {
     for (const pages of r.options.sizes) {
       for (const a of ALLOCATORS) {
         const x = result(r, a, phase, pages);
         if (!x) continue;
         rows.push([
           String(pages),
-          phase === 'floor' ? `${a} (empty)` : a,
+          `${a}${label[phase]}`,
           `${x.successes}/${x.attempts}`,
           us(x.kernel?.min),
           us(x.kernel?.p50),
@@ -221,12 +389,13 @@ export function formatReport(r: BenchReport): string {
       }
     }
   }
-  const ratios: string[][] = [['pages', 'CMA/GCMA mean', 'CMA/GCMA p99', 'CMA/guaranteed mean', 'CMA/guaranteed p99', 'GCMA/empty p50', 'us/page GCMA', 'RFC CMA/GCMA']];
+  const ratios: string[][] = [['pages', 'CMA/GCMA mean', 'CMA/GCMA p99', 'CMA/guaranteed mean', 'CMA/guaranteed p99', 'GCMA/fresh p50', 'GCMA/empty p50', 'us/page GCMA', 'RFC CMA/GCMA']];
   for (const pages of r.options.sizes) {
     const g = result(r, 'gcma', 'pressure', pages);
     const c = result(r, 'cma', 'pressure', pages);
     const cg = result(r, 'cma+gcma', 'pressure', pages);
     const f = result(r, 'gcma', 'floor', pages);
+    const fresh = result(r, 'gcma', 'pressure-floor', pages);
     const anchor = RFC_ANCHOR.find((a) => a.pages === pages);
     ratios.push([
       String(pages),
@@ -234,12 +403,12 @@ export function formatReport(r: BenchReport): string {
       ratio(c?.kernel?.p99, g?.kernel?.p99),
       ratio(c?.kernel?.mean, cg?.kernel?.mean),
       ratio(c?.kernel?.p99, cg?.kernel?.p99),
+      ratio(g?.kernel?.p50, fresh?.kernel?.p50),
       ratio(g?.kernel?.p50, f?.kernel?.p50),
       g?.kernel ? (g.kernel.p50 / 1000 / pages).toFixed(3) : '-',
       anchor ? (anchor.cmaUs / anchor.gcmaUs).toFixed(1) : '',
     ]);
   }
-  const tp = r.throughput.map((t) => `${t.config === 'gcma' ? 'with the GCMA area' : 'as plain CMA     '}: ${t.mibPerS.toFixed(1)} MiB/s (restored ${t.cleancache.restored} pages)`);
   return [
     `kernel ${r.kernel} (${accelName(r)}${r.commit ? `, project ${r.commit}` : ''}${r.seed === undefined ? '' : `, order seed ${r.seed}`}), ${r.cpus} CPUs; GCMA area ${r.areas.gcma.pages} pages (${r.areas.gcma.range}), CMA area ${r.areas.cma.pages} pages` +
       (r.areas['cma+gcma'] ? `, guaranteed CMA area ${r.areas['cma+gcma'].pages} pages (${r.areas['cma+gcma'].range})` : ''),
@@ -250,16 +419,16 @@ export function formatReport(r: BenchReport): string {
       : 'copies: not counted (no gcma: trace events)',
     ...formatPreconditions(r),
     '',
-    'allocation latency, kernel side (us), under pressure and with an empty area:',
+    `allocation latency, kernel side (us), under pressure (${rounds(r).length} round(s) pooled), the same fresh, and with an empty area:`,
     pad(rows),
+    ...formatFreshRanges(r),
     '',
     'ratios in this run (the RFC\'s, 2015 ARM board, for comparison):',
     pad(ratios),
+    ...formatTargets(r),
     ...formatRoundTrips(r),
     ...formatHeaps(r),
-    '',
-    `file reads, ${r.options.durationS} s each:`,
-    ...tp.map((l) => `  ${l}`),
+    ...formatThroughput(r),
     `cleancache under pressure: stored ${r.cleancache.stored}, restored ${r.cleancache.restored}, missed ${r.cleancache.missed}, reclaimed ${r.cleancache.reclaimed}, recalled ${r.cleancache.recalled}; hit rate ${r.hitRate === null ? '-' : `${(100 * r.hitRate).toFixed(1)}%`}`,
     '',
     r.accel === 'kvm'
@@ -277,15 +446,16 @@ const COLORS: Record<Allocator, string> = { gcma: '#1b7837', 'cma+gcma': '#2166a
 
 /**
  * One panel per size: the CDF of kernel-side latency, log-scale x, GCMA and
- * CMA under pressure (solid), and the GCMA-backed areas' floors, with no
- * copies (dashed).
+ * CMA under pressure (solid), and the floors (dashed): under the same
+ * pressure in a fresh range where measured, else the empty areas.
  */
 export function renderCdfSvg(r: BenchReport): string {
   const w = 320;
   const h = 220;
   const m = { l: 48, r: 12, t: 28, b: 36 };
   const panels = r.options.sizes.map((pages, i) => {
-    const series = (['pressure', 'floor'] as const).flatMap((phase) =>
+    const floor: Phase = r.results.some((x) => x.phase === 'pressure-floor') ? 'pressure-floor' : 'floor';
+    const series = (['pressure', floor] as const).flatMap((phase) =>
       ALLOCATORS.map((a) => ({ a, phase, ns: [...(result(r, a, phase, pages)?.kernelNs ?? [])].sort((x, y) => x - y) })),
     );
     const all = series.flatMap((s) => s.ns);
@@ -298,7 +468,7 @@ export function renderCdfSvg(r: BenchReport): string {
       .filter((s) => s.ns.length > 0)
       .map((s) => {
         const pts = s.ns.map((ns, k) => `${x(ns).toFixed(1)},${y((k + 1) / s.ns.length).toFixed(1)}`);
-        const dash = s.phase === 'floor' ? ' stroke-dasharray="4 3"' : '';
+        const dash = s.phase !== 'pressure' ? ' stroke-dasharray="4 3"' : '';
         return `<polyline fill="none" stroke="${COLORS[s.a]}" stroke-width="2"${dash} points="${x(s.ns[0]!).toFixed(1)},${y(0)} ${pts.join(' ')}"/>`;
       });
     const ticks: string[] = [];
@@ -311,10 +481,11 @@ export function renderCdfSvg(r: BenchReport): string {
     return `<g transform="translate(${ox},${oy})"><text x="${w / 2}" y="16" font-size="12" text-anchor="middle">${pages} page${pages > 1 ? 's' : ''}</text>${ticks.join('')}<line x1="${m.l}" x2="${w - m.r}" y1="${y(0)}" y2="${y(0)}" stroke="#000"/><line x1="${m.l}" x2="${m.l}" y1="${y(0)}" y2="${y(1)}" stroke="#000"/><text x="${m.l - 4}" y="${y(1) + 4}" font-size="10" text-anchor="end">1</text><text x="${m.l - 4}" y="${y(0.5) + 4}" font-size="10" text-anchor="end">0.5</text>${lines.join('')}</g>`;
   });
   const rowsN = Math.ceil(r.options.sizes.length / 3);
+  const freshFloors = r.results.some((x) => x.phase === 'pressure-floor');
   const width = 3 * w;
   const height = rowsN * h + 30;
   const legend =
     ALLOCATORS.map((a, i) => `<line x1="${20 + i * 120}" x2="${40 + i * 120}" y1="${rowsN * h + 15}" y2="${rowsN * h + 15}" stroke="${COLORS[a]}" stroke-width="3"/><text x="${46 + i * 120}" y="${rowsN * h + 19}" font-size="12">${a.toUpperCase()}</text>`).join('') +
-    `<line x1="${20 + 3 * 120}" x2="${40 + 3 * 120}" y1="${rowsN * h + 15}" y2="${rowsN * h + 15}" stroke="#555" stroke-width="2" stroke-dasharray="4 3"/><text x="${46 + 3 * 120}" y="${rowsN * h + 19}" font-size="12">empty area (floor)</text>`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/>${panels.join('')}${legend}<text x="${width - 10}" y="${rowsN * h + 19}" font-size="11" text-anchor="end">CDF of kernel-side allocation latency under pressure and on empty areas (${r.kernel}, ${accelName(r)})</text></svg>\n`;
+    `<line x1="${20 + 3 * 120}" x2="${40 + 3 * 120}" y1="${rowsN * h + 15}" y2="${rowsN * h + 15}" stroke="#555" stroke-width="2" stroke-dasharray="4 3"/><text x="${46 + 3 * 120}" y="${rowsN * h + 19}" font-size="12">${freshFloors ? 'fresh range (floor)' : 'empty area (floor)'}</text>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/>${panels.join('')}${legend}<text x="${width - 10}" y="${rowsN * h + 19}" font-size="11" text-anchor="end">CDF of kernel-side allocation latency under pressure and its floors (${r.kernel}, ${accelName(r)})</text></svg>\n`;
 }

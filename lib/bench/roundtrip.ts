@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Area } from '../device';
+import type { Allocation, Area } from '../device';
 import { projectRoot } from '../paths';
 import { summarize, type Summary } from './stats';
 
@@ -23,6 +23,8 @@ export interface RoundTrip {
   pages: number;
   ns: number[];
   summary: Summary | null;
+  /** ALLOC: each allocation's time in the kernel's allocator (kernel_ns), for the time outside it; missing from older reports. */
+  kernelNs?: number[];
 }
 
 /** The C side, built by make (run, test). */
@@ -51,19 +53,28 @@ export async function measureRoundTrips(area: Area, rounds: number, pages: numbe
   const program = roundTripProgram();
   if (!existsSync(program)) return `${program} is not built (make run builds it)`;
   const out: RoundTrip[] = [];
-  const add = (caller: RoundTripCaller, op: RoundTripOp, ns: number[]): void => {
-    out.push({ caller, op, pages, ns, summary: summarize(ns) });
+  const add = (caller: RoundTripCaller, op: RoundTripOp, ns: number[], kernelNs?: number[]): void => {
+    out.push({ caller, op, pages, ns, summary: summarize(ns), ...(kernelNs ? { kernelNs } : {}) });
   };
 
   const c = spawnSync(program, [String(rounds), String(area.index), String(pages)], { encoding: 'utf8' });
   if (c.status !== 0) throw new Error(`${program} failed (${c.status ?? c.signal}): ${c.stderr}`);
-  const fromC = JSON.parse(c.stdout) as { infoNs: number[]; allocNs: number[] };
+  const fromC = JSON.parse(c.stdout) as { infoNs: number[]; allocNs: number[]; allocKernelNs: number[] };
   add('c', 'info', fromC.infoNs);
-  add('c', 'alloc', fromC.allocNs);
+  add('c', 'alloc', fromC.allocNs, fromC.allocKernelNs);
 
+  // Each allocation's kernel_ns is kept as it is freed (not timed)
+  const jsKernelNs: number[] = [];
+  const asyncKernelNs: number[] = [];
   add('js', 'info', await timeCalls(rounds, () => area.stats()));
-  add('js', 'alloc', await timeCalls(rounds, () => area.alloc(pages), (a) => a.free()));
+  add('js', 'alloc', await timeCalls(rounds, () => area.alloc(pages), (a) => {
+    jsKernelNs.push(a.kernelNs);
+    return a.free();
+  }), jsKernelNs);
   add('js-async', 'info', await timeCalls(rounds, () => area.statsAsync()));
-  add('js-async', 'alloc', await timeCalls(rounds, () => area.allocAsync(pages), (a) => a.freeAsync()));
+  add('js-async', 'alloc', await timeCalls(rounds, () => area.allocAsync(pages), (a: Allocation) => {
+    asyncKernelNs.push(a.kernelNs);
+    return a.freeAsync();
+  }), asyncKernelNs);
   return out;
 }

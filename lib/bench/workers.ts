@@ -5,7 +5,8 @@
  * pinned while the I/O runs): what fills a CMA area with pages that are
  * slow to migrate, and what fills a GCMA area with cached file data.
  *
- * `node workers.js read SECONDS FILE...` prints {"bytes":N,"seconds":S}.
+ * `node workers.js read SECONDS LIMIT FILE...` prints
+ * {"bytes":N,"seconds":S,"warmupBytes":W} (LIMIT 0: all of the files).
  * `node workers.js churn MIB` allocates and touches MIB of memory, forever.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,24 +14,39 @@ import { closeSync, openSync, readSync } from 'node:fs';
 
 const CHUNK = 1024 * 1024;
 
-/** Read the files round-robin, sequentially, for `seconds`; bytes read. */
-export function readFiles(files: readonly string[], seconds: number): { bytes: number; seconds: number } {
+/**
+ * Read the files round-robin, sequentially, for `seconds`; bytes read.
+ * With `limit`, only their first `limit` bytes in all (a working set),
+ * read once before the timing starts so that it measures the steady state.
+ */
+export function readFiles(files: readonly string[], seconds: number, limit = 0): { bytes: number; seconds: number; warmupBytes: number } {
   const buf = Buffer.allocUnsafe(CHUNK);
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(Math.round(seconds * 1e9));
-  let bytes = 0;
-  for (let i = 0; process.hrtime.bigint() < deadline; i++) {
-    const fd = openSync(files[i % files.length]!, 'r');
-    try {
-      for (let n; (n = readSync(fd, buf, 0, CHUNK, null)) > 0; ) {
-        bytes += n;
-        if (process.hrtime.bigint() >= deadline) break;
+  let deadline = 0n;
+  /** One pass over the files (or the working set); false once the deadline passed. */
+  const pass = (count: (n: number) => void): boolean => {
+    let left = limit || Infinity;
+    for (const f of files) {
+      const fd = openSync(f, 'r');
+      try {
+        for (let n; left > 0 && (n = readSync(fd, buf, 0, Math.min(CHUNK, left), null)) > 0; ) {
+          count(n);
+          left -= n;
+          if (deadline && process.hrtime.bigint() >= deadline) return false;
+        }
+      } finally {
+        closeSync(fd);
       }
-    } finally {
-      closeSync(fd);
+      if (left <= 0) break;
     }
-  }
-  return { bytes, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+    return true;
+  };
+  let warmupBytes = 0;
+  if (limit) pass((n) => (warmupBytes += n));
+  const start = process.hrtime.bigint();
+  deadline = start + BigInt(Math.round(seconds * 1e9));
+  let bytes = 0;
+  while (pass((n) => (bytes += n)));
+  return { bytes, seconds: Number(process.hrtime.bigint() - start) / 1e9, warmupBytes };
 }
 
 /** Allocate and touch `mib` MiB in 4 MiB pieces, drop them, again, forever. */
@@ -60,7 +76,7 @@ export function startLoad(opts: { files: readonly string[]; dir: string; readers
   const procs: ChildProcess[] = [];
   for (let i = 0; i < opts.readers; i++) {
     const rotated = [...opts.files.slice(i), ...opts.files.slice(0, i)];
-    procs.push(start(process.execPath, [self, 'read', '1000000', ...rotated]));
+    procs.push(start(process.execPath, [self, 'read', '1000000', '0', ...rotated]));
   }
   procs.push(start(process.execPath, ['--expose-gc', self, 'churn', String(opts.churnMiB)]));
   // Dirty pages under writeback, again and again
@@ -90,12 +106,12 @@ export function startLoad(opts: { files: readonly string[]; dir: string; readers
 if (require.main === module) {
   const [mode, ...args] = process.argv.slice(2);
   if (mode === 'read') {
-    const [seconds, ...files] = args;
-    console.log(JSON.stringify(readFiles(files, Number(seconds))));
+    const [seconds, limit, ...files] = args;
+    console.log(JSON.stringify(readFiles(files, Number(seconds), Number(limit))));
   } else if (mode === 'churn') {
     churn(Number(args[0]));
   } else {
-    console.error('usage: workers.js read SECONDS FILE... | churn MIB');
+    console.error('usage: workers.js read SECONDS LIMIT FILE... | churn MIB');
     process.exit(2);
   }
 }

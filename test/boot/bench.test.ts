@@ -40,9 +40,14 @@ it('measures every size, allocator and phase the options ask for', () => {
   const { report: r } = run;
   const o = OPTIONS;
   expect(r.options).toEqual(o);
-  const keys = r.results.map((x) => `${x.phase}/${x.allocator}/${x.pages}`).sort();
+  const keys = r.results.map((x) => `${x.phase}/${x.allocator}/${x.pages}/${x.round ?? '-'}`).sort();
+  const rounds = Array.from({ length: o.rounds }, (_, i) => i + 1);
   const want = o.sizes
-    .flatMap((p) => [`floor/gcma/${p}`, `floor/cma+gcma/${p}`, `pressure/gcma/${p}`, `pressure/cma+gcma/${p}`, `pressure/cma/${p}`])
+    .flatMap((p) => [
+      `floor/gcma/${p}/-`,
+      `floor/cma+gcma/${p}/-`,
+      ...rounds.flatMap((n) => ['pressure', 'pressure-floor'].flatMap((phase) => ['gcma', 'cma+gcma', 'cma'].map((a) => `${phase}/${a}/${p}/${n}`))),
+    ])
     .sort();
   expect(keys).toEqual(want);
   for (const x of r.results) {
@@ -51,6 +56,9 @@ it('measures every size, allocator and phase the options ask for', () => {
       key: `${x.phase}/${x.allocator}/${x.pages}`,
       attempts: x.phase === 'floor' ? o.floorReps : o.reps,
     });
+    // The floor under pressure mostly gets the range just freed; how often is counted
+    if (x.phase === 'pressure-floor') expect(x.sameRange! >= 0 && x.sameRange! <= x.successes).toBe(true);
+    else expect(x.sameRange).toBeUndefined();
     expect(x.successes + failures).toBe(x.attempts);
     expect([x.kernelNs.length, x.jsNs.length, x.freeKernelNs.length]).toEqual([x.successes, x.successes, x.successes]);
     expect(x.kernel?.n ?? 0).toBe(x.successes);
@@ -74,11 +82,16 @@ it('records how it ran: the accelerator, the commit, the order seed, and the sta
   // The test kernel has the gcma: trace events
   expect(r.rangeCopiesCounted).toBe(true);
   const areaPages = (OPTIONS.areaMiB * 1024 * 1024) / 4096;
-  expect(r.preconditions).toMatchObject({ wantedCached: areaPages / 2, cmaAreaKiB: OPTIONS.areaMiB * 1024 });
-  expect(typeof r.preconditions?.reached).toBe('boolean');
+  expect(r.roundPreconditions).toHaveLength(OPTIONS.rounds);
+  for (const p of r.roundPreconditions ?? []) {
+    expect(p).toMatchObject({ wantedCached: areaPages / 2, cmaAreaKiB: OPTIONS.areaMiB * 1024 });
+    expect(typeof p.reached).toBe('boolean');
+  }
+  expect(r.preconditions).toEqual(r.roundPreconditions?.[0]);
   const table = readFileSync(join(run.resultsDir, 'table.txt'), 'utf8');
   expect(table).toContain(`(${r.accel!.toUpperCase()}, project ${r.commit}, order seed ${r.seed})`);
-  expect(table).toMatch(r.preconditions!.reached ? /\(wanted <= half\): reached after/ : /\(wanted <= half\): NOT REACHED after/);
+  expect(table).toMatch(r.preconditions!.reached ? /round 1: .*\(wanted <= half\): reached after/ : /round 1: .*\(wanted <= half\): NOT REACHED after/);
+  expect(table).toMatch(/^GCMA p50\/fresh p50\s+1\s/m);
 });
 
 it('times the device\'s ioctls from C, from JavaScript and asynchronously, in the same run', () => {
@@ -104,9 +117,15 @@ it('has no NaN or infinite number anywhere', () => {
 it('reports the GCMA success rate, the throughputs and cleancache', () => {
   const { report: r } = run;
   const g = r.results.filter((x) => x.allocator === 'gcma' && x.phase === 'pressure');
-  expect(g.reduce((a, x) => a + x.attempts, 0)).toBe(OPTIONS.reps * OPTIONS.sizes.length);
-  expect(r.throughput.map((t) => t.config)).toEqual(['cma', 'gcma']);
+  expect(g.reduce((a, x) => a + x.attempts, 0)).toBe(OPTIONS.reps * OPTIONS.sizes.length * OPTIONS.rounds);
+  // Each workload with each use of the reservation, each run
+  const runs = r.throughput.map((t) => `${t.workload}/${t.config}/${t.run}`).sort();
+  const want = ['stream', 'working-set'].flatMap((w) => ['none', 'cma', 'gcma', 'gcma-all'].flatMap((c) => Array.from({ length: OPTIONS.throughputRuns }, (_, i) => `${w}/${c}/${i + 1}`)));
+  expect(runs).toEqual(want.sort());
   for (const t of r.throughput) expect(t.bytes).toBeGreaterThan(0);
+  expect(r.pressureStoresAll).toBe(true);
+  expect(r.workingSet!.mib).toBeGreaterThan(0);
+  expect(r.workingSet!.mib).toBeLessThanOrEqual(OPTIONS.dataMiB);
   expect(Object.keys(r.cleancache).sort()).toEqual(['cached', 'invalidated', 'missed', 'recalled', 'reclaimed', 'restored', 'skipped', 'stored']);
   expect(r.areas.gcma.pages).toBe((OPTIONS.areaMiB * 1024 * 1024) / 4096);
   expect(r.areas['cma+gcma']?.pages).toBe((OPTIONS.areaMiB * 1024 * 1024) / 4096);

@@ -1,7 +1,7 @@
 /** The benchmark's pure parts: percentiles, option checks, the table and the SVG from a report. */
 import { checkOptions, cmaParameters, DEFAULT_OPTIONS, QUICK_OPTIONS } from '../../lib/bench/options';
 import type { HeapBacking, HeapResult } from '../../lib/bench/heaps';
-import { formatReport, renderCdfSvg, type Allocator, type BenchReport, type SizeResult } from '../../lib/bench/report';
+import { formatReport, renderCdfSvg, type Allocator, type BenchReport, type Phase, type SizeResult } from '../../lib/bench/report';
 import { randomSource, shuffled } from '../../lib/bench/order';
 import { percentile, summarize } from '../../lib/bench/stats';
 import { InvalidArgumentError } from '../../lib/errors';
@@ -42,11 +42,13 @@ describe('options', () => {
   });
 });
 
-function sizeResult(allocator: Allocator, phase: 'floor' | 'pressure', pages: number, kernelNs: number[], copies: number[] = []): SizeResult {
+function sizeResult(allocator: Allocator, phase: Phase, pages: number, kernelNs: number[], copies: number[] = [], round?: number): SizeResult {
   return {
     allocator,
     phase,
     pages,
+    ...(round === undefined ? {} : { round }),
+    ...(phase === 'pressure-floor' ? { sameRange: kernelNs.length } : {}),
     attempts: kernelNs.length + 1,
     successes: kernelNs.length,
     failures: { ENOMEM: 1 },
@@ -108,12 +110,57 @@ it('tabulates latencies, ratios next to the RFC anchor, and throughput', () => {
   expect(t).toContain('guaranteed area 768 pages holding copies (wanted >= 2048 each); CmaFree 1024 KiB of the plain area\'s 16384 (wanted <= half): NOT REACHED after 12 s');
   expect(t).toContain('Under TCG the CPU is emulated');
   // CMA/GCMA mean 300/3 = 100, p99 400/4 = 100, CMA/guaranteed 300/30 = 10 and 400/40 = 10,
-  // GCMA/empty p50 2/1 = 2, 2 us per page, RFC 684/26 = 26.3; no guaranteed row for 64 pages
-  expect(t).toMatch(/^1\s+100\.0\s+100\.0\s+10\.0\s+10\.0\s+2\.0\s+2\.000\s+26\.3$/m);
-  expect(t).toMatch(/^64\s+-\s+-\s+-\s+-\s+-\s+0\.156\s*$/m);
+  // no fresh floor, GCMA/empty p50 2/1 = 2, 2 us per page, RFC 684/26 = 26.3; no guaranteed row for 64 pages
+  expect(t).toMatch(/^1\s+100\.0\s+100\.0\s+10\.0\s+10\.0\s+-\s+2\.0\s+2\.000\s+26\.3$/m);
+  expect(t).toMatch(/^64\s+-\s+-\s+-\s+-\s+-\s+-\s+0\.156\s*$/m);
   expect(t).toContain('guaranteed CMA area 4096 pages (0x3000-0x3fff)');
-  expect(t).toContain('with the GCMA area: 120.0 MiB/s (restored 10 pages)');
+  // An older report's two throughputs: streaming, one run each
+  expect(t).toMatch(/^stream\s+page cache \(CMA\)\s+1\s+100\.0\s+100\.0\s+100\.0\s+0\s+-$/m);
+  expect(t).toMatch(/^stream\s+cleancache \(GCMA\)\s+1\s+120\.0\s+120\.0\s+120\.0\s+10\s+100\.0%$/m);
   expect(t).toContain('hit rate 75.0%');
+});
+
+it('pools the rounds, and judges the targets per round on the median round', () => {
+  const rounds = [1, 2, 3];
+  const t = formatReport({
+    ...report,
+    options: { ...report.options, sizes: [8192] },
+    results: [
+      // GCMA p99/p50 and max/p50: 2, 4, 6; CMA p99 over GCMA's: 50, 25, 16.7; fresh p50 500: 2 each round
+      ...rounds.map((r) => sizeResult('gcma', 'pressure', 8192, [1000, 2000 * r], [], r)),
+      ...rounds.map((r) => sizeResult('gcma', 'pressure-floor', 8192, [500, 600], [0, 0], r)),
+      ...rounds.map((r) => sizeResult('cma', 'pressure', 8192, [50_000, 100_000], [], r)),
+    ],
+    roundPreconditions: rounds.map((r) => ({ ...report.preconditions!, reached: r !== 2, waitedS: r })),
+    roundTrips: [
+      { caller: 'c', op: 'alloc', pages: 1, ns: [10_000], summary: summarize([10_000]) },
+      { caller: 'js', op: 'alloc', pages: 1, ns: [12_000], summary: summarize([12_000]) },
+    ],
+    throughput: [
+      ...[100, 120, 110].map((v, i) => ({ config: 'cma' as const, workload: 'stream' as const, run: i + 1, bytes: 1, seconds: 1, mibPerS: v, cleancache: zero })),
+      { config: 'none', workload: 'working-set', run: 1, bytes: 1, seconds: 1, mibPerS: 50, cleancache: zero },
+      { config: 'gcma', workload: 'working-set', run: 1, bytes: 1, seconds: 1, mibPerS: 70, cleancache: { ...zero, restored: 30, missed: 10 } },
+    ],
+    workingSet: { mib: 700, pageCacheMiB: 640, capped: false },
+  });
+  // Pooled: [1, 1, 1, 2, 4, 6] us, 6 of 9; p50 1, p99 and max 6
+  expect(t).toMatch(/^8192\s+gcma\s+6\/9\s+1\.0\s+1\.0\s+6\.0\s+6\.0\s+6\.0/m);
+  expect(t).toMatch(/^8192\s+gcma \(fresh\)\s+6\/9\s+0\.5\s+0\.5/m);
+  expect(t).toContain('(first fit: gcma 6/6 got it)');
+  expect(t).toMatch(/^target\s+pages\s+round 1\s+round 2\s+round 3\s+median\s+spread\s+wanted$/m);
+  expect(t).toMatch(/^GCMA p99\/p50\s+8192\s+2\.0\s+4\.0\s+6\.0\s+4\.0\s+2\.0-6\.0\s+<= 3\s+MISSED$/m);
+  expect(t).toMatch(/^GCMA max\/p50\s+8192\s+2\.0\s+4\.0\s+6\.0\s+4\.0\s+2\.0-6\.0\s+<= 5\s+met$/m);
+  expect(t).toMatch(/^CMA p99\/GCMA p99\s+8192\s+50\.0\s+25\.0\s+16\.7\s+25\.0\s+16\.7-50\.0\s+>= 20\s+met$/m);
+  expect(t).toMatch(/^GCMA p50\/fresh p50\s+8192\s+2\.0\s+2\.0\s+2\.0\s+2\.0\s+2\.0-2\.0\s+<= 2\s+met$/m);
+  expect(t).toMatch(/^JS\/C sync ALLOC p50\s+1\s+1\.2\s+-\s+-\s+1\.2\s+-\s+<= 1\.3\s+met$/m);
+  expect(t).toContain('pressure round 2: GCMA area 4000');
+  expect(t).toMatch(/pressure round 2: .*NOT REACHED after 2 s/);
+  expect(t).toMatch(/pressure round 3: .*: reached after 3 s/);
+  expect(t).toMatch(/^stream\s+page cache \(CMA\)\s+3\s+110\.0\s+100\.0\s+120\.0\s+0\s+-$/m);
+  expect(t).toMatch(/^working-set\s+nothing \(held\)\s+1\s+50\.0\s+50\.0\s+50\.0\s+0\s+-$/m);
+  expect(t).toMatch(/^working-set\s+cleancache \(GCMA\)\s+1\s+70\.0\s+70\.0\s+70\.0\s+30\s+75\.0%$/m);
+  expect(t).toContain('working set: the first 700 MiB of the files (page cache room 640 MiB + half the area)');
+  expect(renderCdfSvg({ ...report, results: [sizeResult('gcma', 'pressure-floor', 1, [500])] })).toContain('fresh range (floor)');
 });
 
 function heapResult(backing: HeapBacking, from: 'c' | 'js', mib: number, allocNs: number[]): HeapResult {
@@ -123,11 +170,20 @@ function heapResult(backing: HeapBacking, from: 'c' | 'js', mib: number, allocNs
 }
 
 it('tabulates the round trips from C and JavaScript, and JavaScript over C', () => {
-  const trip = (caller: 'c' | 'js' | 'js-async', op: 'info' | 'alloc', ns: number[]) => ({ caller, op, pages: 1, ns, summary: summarize(ns) });
+  const trip = (caller: 'c' | 'js' | 'js-async', op: 'info' | 'alloc', ns: number[], kernelNs?: number[]) => ({ caller, op, pages: 1, ns, summary: summarize(ns), ...(kernelNs ? { kernelNs } : {}) });
   const t = formatReport({
     ...report,
-    roundTrips: [trip('c', 'info', [10_000, 20_000]), trip('c', 'alloc', [40_000]), trip('js', 'info', [13_000]), trip('js', 'alloc', [52_000]), trip('js-async', 'info', [50_000]), trip('js-async', 'alloc', [100_000])],
+    roundTrips: [
+      trip('c', 'info', [10_000, 20_000]),
+      trip('c', 'alloc', [40_000], [30_000]),
+      trip('js', 'info', [13_000]),
+      trip('js', 'alloc', [52_000], [32_000]),
+      trip('js-async', 'info', [50_000]),
+      trip('js-async', 'alloc', [100_000]),
+    ],
   });
+  // Outside the allocator: 40 - 30 and 52 - 32 us; the async side has no kernel_ns here
+  expect(t).toContain('ALLOC outside the kernel\'s allocator (p50 round trip - p50 kernel_ns): c 10 us (allocator 30), js 20 us (allocator 32)\n');
   expect(t).toMatch(/^ioctl\s+c p50 us\s+p99\s+js p50 us\s+p99\s+js-async p50 us\s+p99\s+js\/c p50\s+js-async\/c p50$/m);
   // p50 of [10, 20] us is 10 (nearest rank); 13/10 = 1.3, 50/10 = 5.0, 52/40 = 1.3, 100/40 = 2.5
   expect(t).toMatch(/^AREA_INFO\s+10\s+20\s+13\s+13\s+50\s+50\s+1\.3\s+5\.0$/m);
