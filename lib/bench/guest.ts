@@ -31,7 +31,7 @@ import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { Device, type Allocation, type Area } from '../device';
 import { GcmaError } from '../errors';
-import { dropCaches, meminfoKiB } from '../procfs';
+import { dropCaches, meminfoKiB, vmstatCounter } from '../procfs';
 import { mountScratch } from '../scratch';
 import { cleancacheWorkingsetOnly, requireCleancacheStats, type CleancacheStats } from '../stats';
 import { offCpuNs, parseTraceEvents, TraceInstance } from '../tracing';
@@ -125,6 +125,12 @@ function holdFreePages(area: Area): Allocation[] {
     }
   }
   return held;
+}
+
+/** Read the first `bytes` of the files once (a child process, as the throughput runs). */
+function readPass(files: readonly string[], bytes: number): void {
+  const r = spawnSync(process.execPath, [join(__dirname, 'workers.js'), 'read', '0', String(bytes), ...files], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`reader failed: ${r.stderr}`);
 }
 
 function throughput(config: ThroughputConfig, workload: Workload, run: number, files: readonly string[], seconds: number, limitMiB: number): Throughput {
@@ -286,7 +292,10 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   const use = new ReservationUse(gcma, cma);
   use.set('none');
   dropCaches();
-  const pageCacheMiB = Math.floor((meminfoKiB('MemAvailable') ?? 0) / 1024);
+  // The page cache's room: what it holds once more than memory was read
+  readPass(files, Math.min(o.dataMiB, o.memoryMiB) * MiB);
+  const filePages = (vmstatCounter('nr_active_file') ?? 0) + (vmstatCounter('nr_inactive_file') ?? 0);
+  const pageCacheMiB = Math.floor((filePages * dev.pageSize) / MiB);
   const wanted = pageCacheMiB + Math.floor(o.areaMiB / 2);
   const workingSet = { mib: Math.min(wanted, o.dataMiB), pageCacheMiB, capped: wanted > o.dataMiB };
   log(`working set: ${workingSet.mib} MiB (page cache room ${pageCacheMiB} MiB + half the area${workingSet.capped ? ', capped at the data' : ''})`);

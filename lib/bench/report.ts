@@ -127,8 +127,9 @@ export interface BenchReport {
   roundPreconditions?: Preconditions[];
   /**
    * The working-set workload's size: the page cache's room with the
-   * reservation held (MemAvailable after drop_caches) plus half the area,
-   * at most the data files; missing from older reports.
+   * reservation held (the file pages it holds after reading more than
+   * memory) plus half the area, at most the data files; missing from
+   * older reports.
    */
   workingSet?: { mib: number; pageCacheMiB: number; capped: boolean };
   /**

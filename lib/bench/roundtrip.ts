@@ -32,11 +32,18 @@ export function roundTripProgram(root = projectRoot()): string {
   return join(root, 'lib', 'bench', 'ioctl_roundtrip');
 }
 
+/** Calls made before the timed ones, not timed: V8 compiles the path meanwhile, as in a program that runs for a while. */
+const WARMUP_CALLS = 20;
+
 /**
  * The time of each of `rounds` calls of `call`, ns; `after` (not timed)
  * gets each result. A synchronous call is not awaited inside the timing.
  */
 async function timeCalls<T>(rounds: number, call: () => T | Promise<T>, after: (r: T) => unknown = () => undefined): Promise<number[]> {
+  for (let i = 0; i < WARMUP_CALLS; i++) {
+    const p = call();
+    await after(p instanceof Promise ? await p : p);
+  }
   const ns: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const t = process.hrtime.bigint();
@@ -63,18 +70,18 @@ export async function measureRoundTrips(area: Area, rounds: number, pages: numbe
   add('c', 'info', fromC.infoNs);
   add('c', 'alloc', fromC.allocNs, fromC.allocKernelNs);
 
-  // Each allocation's kernel_ns is kept as it is freed (not timed)
+  // Each allocation's kernel_ns is kept as it is freed (not timed); the timed calls' are the last
   const jsKernelNs: number[] = [];
   const asyncKernelNs: number[] = [];
   add('js', 'info', await timeCalls(rounds, () => area.stats()));
   add('js', 'alloc', await timeCalls(rounds, () => area.alloc(pages), (a) => {
     jsKernelNs.push(a.kernelNs);
     return a.free();
-  }), jsKernelNs);
+  }), jsKernelNs.slice(-rounds));
   add('js-async', 'info', await timeCalls(rounds, () => area.statsAsync()));
   add('js-async', 'alloc', await timeCalls(rounds, () => area.allocAsync(pages), (a: Allocation) => {
     asyncKernelNs.push(a.kernelNs);
     return a.freeAsync();
-  }), asyncKernelNs);
+  }), asyncKernelNs.slice(-rounds));
   return out;
 }
