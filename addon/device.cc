@@ -187,35 +187,39 @@ Napi::Value Device::GetPath(const Napi::CallbackInfo& info) {
 }
 
 template <class Command>
-Napi::Value Device::Run(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+typename Command::Arg Device::Issue(const Napi::CallbackInfo& info, void (*check)(const Napi::CallbackInfo&)) {
   if (closed_) {
-    throw ClosedError(env, Command::kName);
+    throw ClosedError(info.Env(), Command::kName);
   }
   typename Command::Arg arg = Command::Parse(info);
+  check(info);
   if (ioctl(fd_, Command::kNumber, &arg) < 0) {
-    throw ErrnoError(env, errno, "ioctl", Command::kName);
+    throw ErrnoError(info.Env(), errno, "ioctl", Command::kName);
   }
-  return Command::Result(env, arg);
+  return arg;
+}
+
+template <class Command>
+Napi::Value Device::Run(const Napi::CallbackInfo& info) {
+  return Command::Result(info.Env(), Issue<Command>(info, [](const Napi::CallbackInfo&) {}));
+}
+
+// The Into form's last argument, checked before the ioctl: a bad one must
+// not leave an allocation made behind.
+template <class Command>
+void CheckOut(const Napi::CallbackInfo& info) {
+  Napi::Value last = info[info.Length() - 1];
+  if (!last.IsTypedArray() || last.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      last.As<Napi::Float64Array>().ElementLength() < Command::kFields) {
+    throw Napi::TypeError::New(info.Env(), "out must be a Float64Array of at least " + std::to_string(Command::kFields) + " elements");
+  }
 }
 
 template <class Command>
 Napi::Value Device::RunInto(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (closed_) {
-    throw ClosedError(env, Command::kName);
-  }
-  typename Command::Arg arg = Command::Parse(info);
-  Napi::Value last = info[info.Length() - 1];
-  if (!last.IsTypedArray() || last.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
-      last.As<Napi::Float64Array>().ElementLength() < Command::kFields) {
-    throw Napi::TypeError::New(env, "out must be a Float64Array of at least " + std::to_string(Command::kFields) + " elements");
-  }
-  if (ioctl(fd_, Command::kNumber, &arg) < 0) {
-    throw ErrnoError(env, errno, "ioctl", Command::kName);
-  }
-  Command::Fill(arg, last.As<Napi::Float64Array>().Data());
-  return env.Undefined();
+  typename Command::Arg arg = Issue<Command>(info, CheckOut<Command>);
+  Command::Fill(arg, info[info.Length() - 1].As<Napi::Float64Array>().Data());
+  return info.Env().Undefined();
 }
 
 template <class Command>

@@ -30,6 +30,10 @@ class Device : public Napi::ObjectWrap<Device> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value GetClosed(const Napi::CallbackInfo& info);
   Napi::Value GetPath(const Napi::CallbackInfo& info);
+  // The checks every sync form makes (closed, arguments, then `check`), and
+  // the ioctl; throws its errno.
+  template <class Command>
+  typename Command::Arg Issue(const Napi::CallbackInfo& info, void (*check)(const Napi::CallbackInfo&));
   template <class Command>
   Napi::Value Run(const Napi::CallbackInfo& info);
   template <class Command>

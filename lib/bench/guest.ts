@@ -127,19 +127,17 @@ function holdFreePages(area: Area): Allocation[] {
   return held;
 }
 
-/** Read the first `bytes` of the files once (a child process, as the throughput runs). */
-function readPass(files: readonly string[], bytes: number): void {
-  const r = spawnSync(process.execPath, [join(__dirname, 'workers.js'), 'read', '0', String(bytes), ...files], { encoding: 'utf8' });
+/** A reader child (workers.js read): the files for `seconds`, their first `limit` bytes only when not 0. */
+function readFilesFor(files: readonly string[], seconds: number, limit: number): { bytes: number; seconds: number } {
+  const r = spawnSync(process.execPath, [join(__dirname, 'workers.js'), 'read', String(seconds), String(limit), ...files], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`reader failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { bytes: number; seconds: number };
 }
 
 function throughput(config: ThroughputConfig, workload: Workload, run: number, files: readonly string[], seconds: number, limitMiB: number): Throughput {
   dropCaches();
   const before = requireCleancacheStats();
-  const limit = workload === 'working-set' ? limitMiB * MiB : 0;
-  const r = spawnSync(process.execPath, [join(__dirname, 'workers.js'), 'read', String(seconds), String(limit), ...files], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`reader failed: ${r.stderr}`);
-  const { bytes, seconds: took } = JSON.parse(r.stdout) as { bytes: number; seconds: number };
+  const { bytes, seconds: took } = readFilesFor(files, seconds, workload === 'working-set' ? limitMiB * MiB : 0);
   const t = { config, workload, run, bytes, seconds: took, mibPerS: bytes / MiB / took, cleancache: delta(before, requireCleancacheStats()) };
   log(`throughput run ${run}, ${workload}, ${config}: ${t.mibPerS.toFixed(1)} MiB/s, restored ${t.cleancache.restored} pages`);
   return t;
@@ -293,7 +291,7 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   use.set('none');
   dropCaches();
   // The page cache's room: what it holds once more than memory was read
-  readPass(files, Math.min(o.dataMiB, o.memoryMiB) * MiB);
+  readFilesFor(files, 0, Math.min(o.dataMiB, o.memoryMiB) * MiB);
   const filePages = (vmstatCounter('nr_active_file') ?? 0) + (vmstatCounter('nr_inactive_file') ?? 0);
   const pageCacheMiB = Math.floor((filePages * dev.pageSize) / MiB);
   const wanted = pageCacheMiB + Math.floor(o.areaMiB / 2);
