@@ -13,7 +13,7 @@ import { projectRoot } from '../../lib/paths';
 import { cleancacheWorkingsetOnly } from '../../lib/stats';
 import { mountExt4, mountScratch } from '../../lib/scratch';
 import { chunkData, MiB, readChunks, verifyChunks, writeChunks } from './support/pattern';
-import { AREA_PAGES, cleancacheStats, cmaFreeBytes, dropCaches, ensureArea, gcmaCapacityPages, holdAnonMemory, memAvailableBytes, readCounters } from './support/guest';
+import { AREA_PAGES, cleancacheStats, cmaFreeBytes, dropCaches, ensureArea, gcmaCapacityPages, holdAnonMemory, memAvailableBytes, readCounters, residentPages } from './support/guest';
 import { scaled, SOAK } from './support/scale';
 
 jest.setTimeout(30 * 60_000);
@@ -42,7 +42,9 @@ function mount(): void {
 /**
  * The pages of this many MiB that reading and drop_caches surely get into
  * cleancache. 4 KiB blocks: nearly all (drop_caches cannot evict the few
- * that another CPU's LRU batch still references). 1 KiB blocks: as few as
+ * that someone else holds a reference to; once, 3917 of 4096 were stored
+ * with one drop, which is why cacheInCleancache() drops again while pages
+ * stay). 1 KiB blocks: as few as
  * 56% were measured once (94-100% in other runs; pages whose buffer heads
  * could not be released then, not investigated yet), so a quarter.
  */
@@ -142,9 +144,21 @@ describe.each([4096, 1024])('ext4 with %i-byte blocks', (blockSize) => {
     const before = cleancacheStats();
     readChunks(file, first, count);
     dropCaches();
+    // drop_caches passes over a folio that someone holds a reference to,
+    // as kswapd does while it isolates a batch (make test keeps memory
+    // tight): go again for those.
+    for (let pass = 0; pass < 3 && residentPages(file) > 0; pass++) dropCaches();
     // Each page was stored when it left the page cache: by drop_caches, or
-    // already during the read when memory is tight (make test holds it so).
-    expect(cleancacheStats()['stored']! - before['stored']!).toBeGreaterThanOrEqual(mostPages(count, blockSize));
+    // already during the read when memory is tight.
+    const d = delta(before, cleancacheStats());
+    if (d['stored']! < mostPages(count, blockSize)) {
+      // Say whether pages stayed in the page cache or were refused
+      throw new Error(
+        `MiB ${first}-${first + count - 1}: ${d['stored']} pages stored, expected >= ${mostPages(count, blockSize)}; ` +
+          `skipped ${d['skipped']}, reclaimed ${d['reclaimed']}, restored ${d['restored']}, missed ${d['missed']}, invalidated ${d['invalidated']}; ` +
+          `${residentPages(file)} pages of the file still in the page cache`,
+      );
+    }
   }
 
   if (blockSize === 4096) {

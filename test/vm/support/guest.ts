@@ -25,6 +25,11 @@ export function readCounters(dir: string): Record<string, number> {
   return out;
 }
 
+/** How many pages of a file are in the page cache (fincore, util-linux). */
+export function residentPages(path: string): number {
+  return Number(execFileSync('fincore', ['--raw', '--noheadings', '--output', 'PAGES', path], { encoding: 'utf8' }).trim());
+}
+
 /** lib/stats.ts's typed counters, as a plain record for the suites' deltas. */
 export function cleancacheStats(): Record<string, number> {
   return { ...requireCleancacheStats() };
