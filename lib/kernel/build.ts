@@ -236,10 +236,12 @@ function makeProgress(log: (msg: string) => void, label: string): { onLine: (l: 
 
 /**
  * ccache, when installed (scripts/setup.sh installs it), for the x86 builds:
- * the series check's last prefixes return to sources the flavour's build
- * compiled already (a patch that changes a header most files include,
- * such as 0013's alloc_tag.h, otherwise recompiles most of the kernel
- * again), and an edited patch recompiles only what its edit changed. The
+ * the series check's prefixes compile sources that preprocess as the
+ * flavour's build did (a patch that changes a header most files include,
+ * such as 0013's alloc_tag.h inside options the flavours leave off,
+ * otherwise recompiles most of the kernel again; ccache finds those by
+ * their preprocessed text), and an edited patch recompiles only what its
+ * edit changed. The
  * cache lives in the build cache; `ccache gcc --version` is gcc's, so the
  * config does not change.
  */

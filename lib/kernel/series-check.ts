@@ -128,13 +128,21 @@ async function check(opts: SeriesCheckOptions, log: (msg: string) => void): Prom
   const stampText = readFileSync(stamp, 'utf8');
   rmSync(stamp);
   const steps = new Steps(log);
+  // The prefix whose Kconfig files the build directory's .config was
+  // resolved with: the seed's is the whole series'.
+  let configuredAt: string | undefined;
   try {
     for (const i of todo) {
       const name = patches[i]!;
       await steps.run(`series ${i + 1}/${patches.length}: build with ${name}`, async () => {
         await checkoutTree(src, commits[i]!, logFile);
         appendFileSync(logFile, `\n=== ${name}\n`);
-        await configure(src, buildDir, fragments, logFile);
+        if (configuredAt && !(await kconfigDiffers(src, configuredAt, commits[i]!))) {
+          appendFileSync(logFile, 'config: no Kconfig file changed since the last prefix configured\n');
+        } else {
+          await configure(src, buildDir, fragments, logFile);
+          configuredAt = commits[i]!;
+        }
         let warnings: string[];
         try {
           warnings = await makeKernel(src, buildDir, jobs, logFile, log, `series ${i + 1}/${patches.length}`);
@@ -158,6 +166,16 @@ async function check(opts: SeriesCheckOptions, log: (msg: string) => void): Prom
   await arm64Checked();
   appendFileSync(verifiedFile, `${seriesKey}\n`);
   return result;
+}
+
+/**
+ * Whether a Kconfig file differs between two commits: if none does, the
+ * same fragments resolve to the same .config, and configuring again (three
+ * kconfig runs) is skipped.
+ */
+async function kconfigDiffers(src: string, from: string, to: string): Promise<boolean> {
+  const changed = (await capture('git', ['-C', src, 'diff', '--name-only', from, to])).split('\n');
+  return changed.some((path) => /(^|\/)Kconfig[^/]*$/.test(path));
 }
 
 /**

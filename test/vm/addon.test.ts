@@ -115,9 +115,9 @@ describe('device', () => {
     expect(dev.areas().reduce((pages, a) => pages + a.pages, 0)).toBe(held);
   });
 
-  // The debug kernel profiles allocations and WARNs (a panic here) on a
-  // page allocation made outside alloc_hooks(): GCMA's must be charged to
-  // its caller, the module's alloc_gcma(), and uncharged when freed.
+  // The debug kernel profiles allocations: GCMA's must be charged to its
+  // caller, the module's alloc_gcma() (alloc_hooks() around the
+  // allocation), and uncharged when freed.
   it('charges GCMA allocations to their caller in /proc/allocinfo', () => {
     if (process.env['GCMA_KERNEL_FLAVOUR'] !== 'debug') {
       expect(existsSync('/proc/allocinfo')).toBe(false);

@@ -25,7 +25,7 @@ const DETECTORS = [
   'CONFIG_DEBUG_PAGEALLOC',
   'CONFIG_PROVE_LOCKING',
   'CONFIG_DEBUG_ATOMIC_SLEEP',
-  'CONFIG_MEM_ALLOC_PROFILING_DEBUG',
+  'CONFIG_MEM_ALLOC_PROFILING',
 ];
 
 it('is the flavour the host asked for, with its bug detectors live', () => {
