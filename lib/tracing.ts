@@ -82,34 +82,50 @@ export class TraceInstance implements Disposable {
   }
 }
 
+/** Time a task spent off the CPU during a call, ns. */
+export interface OffCpu {
+  ns: number;
+  /** The part of it switched out while runnable (prev_state R: preempted, or it yielded at cond_resched()), not asleep. */
+  preemptedNs: number;
+}
+
 /**
- * Nanoseconds task `pid` spent off the CPU during a call, in a trace's
+ * The time task `pid` spent off the CPU during a call, in a trace's
  * sched:sched_switch events: from each switch away from it to the switch
  * back, between the call's own events (`start` and `finish`, such as
- * `gcma_alloc_start` and `gcma_alloc_finish`, of the area `name`). Null
- * when either event is missing.
+ * `gcma_alloc_start` and `gcma_alloc_finish`, of the area `name`), and how
+ * much of it the task was runnable (switched out in state R or R+) rather
+ * than asleep. Null when either event is missing.
  */
-export function offCpuNs(text: string, pid: number, call: { start: string; finish: string; name: string }): number | null {
-  const re = /\s(\d+)\.(\d{6}): (?:sched_switch: .*prev_pid=(\d+) .*next_pid=(\d+) |(\w+): name=(\S+))/;
+export function offCpu(text: string, pid: number, call: { start: string; finish: string; name: string }): OffCpu | null {
+  const re = /\s(\d+)\.(\d{6}): (?:sched_switch: .*prev_pid=(\d+) .*prev_state=(\S+) .*next_pid=(\d+) |(\w+): name=(\S+))/;
   let out: number | null = null;
+  let runnable = false;
   let inside = false;
-  let total = 0;
+  const total = { ns: 0, preemptedNs: 0 };
+  const back = (us: number): void => {
+    total.ns += (us - out!) * 1000;
+    if (runnable) total.preemptedNs += (us - out!) * 1000;
+    out = null;
+  };
   for (const line of text.split('\n')) {
     const m = re.exec(line);
     if (!m) continue;
     const us = Number(m[1]) * 1e6 + Number(m[2]);
-    if (m[5] !== undefined) {
-      if (m[6] !== call.name) continue;
-      if (m[5] === call.start) inside = true;
-      else if (m[5] === call.finish && inside) return (total + (out === null ? 0 : us - out)) * 1000;
+    if (m[6] !== undefined) {
+      if (m[7] !== call.name) continue;
+      if (m[6] === call.start) inside = true;
+      else if (m[6] === call.finish && inside) {
+        if (out !== null) back(us);
+        return total;
+      }
       continue;
     }
     if (!inside) continue;
-    if (Number(m[3]) === pid && out === null) out = us;
-    else if (Number(m[4]) === pid && out !== null) {
-      total += us - out;
-      out = null;
-    }
+    if (Number(m[3]) === pid && out === null) {
+      out = us;
+      runnable = m[4]!.startsWith('R');
+    } else if (Number(m[5]) === pid && out !== null) back(us);
   }
   return null;
 }

@@ -4,8 +4,9 @@
  *   kernel   the test kernel (debug flavour) and gcma_test.ko for it
  *   list     every test of every suite, collected without running any
  *   host     host unit tests (jest project "host")
- *   boot     runner tests, one short boot each (jest project "boot")
  *   series   every patch of the series builds on its own
+ *   boot     runner tests, one short boot each (jest project "boot"),
+ *            one at a time, beside the VM suites
  *   vm       the VM suites, in one boot of the test kernel
  *
  * Fails when a test fails or did not run (a test that never ran counts as
@@ -144,11 +145,11 @@ async function main(): Promise<number> {
   );
 
   /** A jest project on the host: its tests without a result failed. */
-  const hostProject = async (project: Project): Promise<Outcome> => {
+  const hostProject = async (project: Project, inBand = false): Promise<Outcome> => {
     const events = join(results, `${project}.events.jsonl`);
     let why = 'jest ended before running it';
     try {
-      await exec('node', jestArgs(root, project, files[project]), { cwd: root, env: { ...process.env, GCMA_TEST_EVENTS: events } });
+      await exec('node', jestArgs(root, project, files[project], inBand), { cwd: root, env: { ...process.env, GCMA_TEST_EVENTS: events } });
     } catch (err) {
       why = `jest ended early (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
     }
@@ -160,7 +161,6 @@ async function main(): Promise<number> {
     for (const p of ['host', 'boot', 'series']) phases.skip(p, why);
   } else {
     outcomes.push(await phases.run('host', () => hostProject('host'), (o) => counts(o.collected)));
-    outcomes.push(await phases.run('boot', () => hostProject('boot'), (o) => counts(o.collected)));
     await phases.run(
       'series',
       async () => {
@@ -178,6 +178,11 @@ async function main(): Promise<number> {
     );
   }
 
+  // The boot tests run beside the VM suites, one boot at a time: the
+  // suites' guest keeps about one of the host's two cores busy (jest runs
+  // in band there), so the two together take little longer than the suites
+  // alone.
+  const boot = onlyVm ? undefined : phases.run('boot', () => hostProject('boot', true), (o) => `${counts(o.collected)}, beside vm`);
   outcomes.push(
     await phases.run(
       'vm',
@@ -243,6 +248,7 @@ async function main(): Promise<number> {
     ),
   );
 
+  if (boot) outcomes.splice(outcomes.length - 1, 0, await boot);
   for (const o of outcomes) await writeReports(o.collected.results, results, o.project);
   printSummary(root, phases, outcomes, problems, Date.now() - (Number.isFinite(makeStart) ? makeStart : t0));
   const failed = outcomes.reduce((n, o) => n + o.collected.results.numFailedTests, 0);

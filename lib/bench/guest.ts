@@ -34,7 +34,7 @@ import { GcmaError } from '../errors';
 import { dropCaches, meminfoKiB, vmstatCounter } from '../procfs';
 import { mountScratch } from '../scratch';
 import { cleancacheWorkingsetOnly, requireCleancacheStats, type CleancacheStats } from '../stats';
-import { offCpuNs, parseTraceEvents, TraceInstance } from '../tracing';
+import { offCpu, parseTraceEvents, TraceInstance } from '../tracing';
 import { measureHeaps, missingHeaps, type BenchHeap, type HeapResult } from './heaps';
 import { measureRoundTrips, type RoundTrip } from './roundtrip';
 import { checkOptions, GUARANTEED_AREA, type BenchOptions } from './options';
@@ -159,6 +159,7 @@ function emptyResult(allocator: Allocator, phase: Phase, pages: number, round?: 
     cachedBefore: [],
     areaCachedBefore: [],
     offCpuNs: [],
+    preemptedNs: [],
     kernel: null,
     js: null,
     free: null,
@@ -204,8 +205,11 @@ function measure({ area, result: r }: Target, trace: TraceInstance | null): numb
   // The call's own events bound it: GCMA's for a GCMA area, CMA's for a CMA area
   const system = area.backing === 'gcma' ? 'gcma' : 'cma';
   const call = { start: `${system}_alloc_start`, finish: `${system}_alloc_finish`, name: area.name };
-  const off = text === undefined ? null : offCpuNs(text, process.pid, call);
-  if (off !== null) r.offCpuNs?.push(off);
+  const off = text === undefined ? null : offCpu(text, process.pid, call);
+  if (off !== null) {
+    r.offCpuNs?.push(off.ns);
+    r.preemptedNs?.push(off.preemptedNs);
+  }
   r.successes++;
   r.freeKernelNs.push(a.free().kernelNs);
   return a.range.start;

@@ -59,6 +59,12 @@ export interface SizeResult {
    * missing from older reports.
    */
   offCpuNs?: number[];
+  /**
+   * The part of offCpuNs the thread was runnable (switched out in state R:
+   * preempted, or yielding at cond_resched()) rather than asleep; missing
+   * from older reports.
+   */
+  preemptedNs?: number[];
   kernel: Summary | null;
   js: Summary | null;
   free: Summary | null;
@@ -191,6 +197,7 @@ function result(r: BenchReport, allocator: Allocator, phase: Phase, pages: numbe
     free: null,
   };
   if (xs.every((x) => x.offCpuNs)) pooled.offCpuNs = xs.flatMap((x) => x.offCpuNs!);
+  if (xs.every((x) => x.preemptedNs)) pooled.preemptedNs = xs.flatMap((x) => x.preemptedNs!);
   if (xs.every((x) => x.sameRange !== undefined)) pooled.sameRange = sum((x) => x.sameRange);
   return { ...pooled, kernel: summarize(pooled.kernelNs), js: summarize(pooled.jsNs), free: summarize(pooled.freeKernelNs) };
 }
@@ -248,11 +255,17 @@ function meanCopies(x: SizeResult): string {
   return (x.cachedBefore.reduce((a, b) => a + b, 0) / x.cachedBefore.length).toFixed(x.pages < 64 ? 2 : 0);
 }
 
-/** The share of the calls' kernel time the thread spent off the CPU; '-' where not measured. */
+/**
+ * The share of the calls' kernel time the thread spent off the CPU, and
+ * after a slash the share it was runnable meanwhile (R: preempted or
+ * yielding, not asleep); '-' where not measured.
+ */
 function offCpuShare(x: SizeResult): string {
   if (!x.offCpuNs?.length || x.offCpuNs.length !== x.kernelNs.length) return '-';
   const total = x.kernelNs.reduce((a, b) => a + b, 0);
-  return total ? `${((100 * x.offCpuNs.reduce((a, b) => a + b, 0)) / total).toFixed(0)}%` : '-';
+  if (!total) return '-';
+  const share = (ns: readonly number[]): string => `${((100 * ns.reduce((a, b) => a + b, 0)) / total).toFixed(0)}%`;
+  return x.preemptedNs?.length === x.offCpuNs.length ? `${share(x.offCpuNs)}/${share(x.preemptedNs)}` : share(x.offCpuNs);
 }
 
 /** What the pressure phase wanted before measuring (each round), what it had, and whether it got there. */
@@ -364,7 +377,7 @@ function formatRoundTrips(r: BenchReport): string[] {
 }
 
 export function formatReport(r: BenchReport): string {
-  const head = ['pages', 'alloc', 'ok', 'min us', 'p50', 'p90', 'p99', 'max', 'mean', 'js p50', 'free p50', 'copies', 'off-CPU'];
+  const head = ['pages', 'alloc', 'ok', 'min us', 'p50', 'p90', 'p99', 'max', 'mean', 'js p50', 'free p50', 'copies', 'off-CPU/R'];
   const rows: string[][] = [head];
   const label: Record<Phase, string> = { pressure: '', 'pressure-floor': ' (fresh)', floor: ' (empty)' };
   for (const phase of ['pressure', 'pressure-floor', 'floor'] as const) {
@@ -415,8 +428,9 @@ export function formatReport(r: BenchReport): string {
       (r.areas['cma+gcma'] ? `, guaranteed CMA area ${r.areas['cma+gcma'].pages} pages (${r.areas['cma+gcma'].range})` : ''),
     'gcma: gcma_alloc_range() on the GCMA area; cma: cma_alloc() on the plain CMA area; cma+gcma: cma_alloc() on the guaranteed CMA area',
     r.rangeCopiesCounted
-      ? 'copies: mean cached copies in each range allocated (recalled by it, gcma:gcma_alloc_finish); off-CPU: share of the calls\' kernel time the thread was\n' +
-        'switched out (sched:sched_switch), so preemption is told apart from the allocator\'s work; allocators measured in a random order each repetition'
+      ? 'copies: mean cached copies in each range allocated (recalled by it, gcma:gcma_alloc_finish); off-CPU/R: share of the calls\' kernel time the thread was\n' +
+        'switched out (sched:sched_switch), so preemption is told apart from the allocator\'s work, and of it runnable (state R: preempted or\n' +
+        'yielding at cond_resched(), not asleep); allocators measured in a random order each repetition'
       : 'copies: not counted (no gcma: trace events)',
     ...formatPreconditions(r),
     '',

@@ -1,4 +1,4 @@
-import { offCpuNs, parseTraceEvents } from '../../lib/tracing';
+import { offCpu, parseTraceEvents } from '../../lib/tracing';
 
 // As the kernel prints them (the gcma_alloc_finish line is from the VM)
 const TRACE = `# tracer: nop
@@ -30,15 +30,17 @@ it('parses the events of one system, with their fields', () => {
 
 const call = { start: 'gcma_alloc_start', finish: 'gcma_alloc_finish', name: 'gcma_test' };
 
-it('sums the time a task was switched out during a call, between its start and finish events', () => {
-  // 4250 us, 1000 us, then out from 12.020000 to the finish at 12.025000;
-  // nothing before the start or after the finish, nor another area's events
-  expect(offCpuNs(TRACE, 42, call)).toBe((4250 + 1000 + 5000) * 1000);
+it('sums the time a task was switched out during a call, between its start and finish events, and the part it was runnable', () => {
+  // 4250 us preempted (R+), 1000 us asleep (D), then preempted from
+  // 12.020000 to the finish at 12.025000; nothing before the start or
+  // after the finish, nor another area's events
+  expect(offCpu(TRACE, 42, call)).toEqual({ ns: (4250 + 1000 + 5000) * 1000, preemptedNs: (4250 + 5000) * 1000 });
   // Switched in first (no switch away before): nothing counted until it
-  // leaves; out again at 12.022000 until the finish
-  expect(offCpuNs(TRACE, 50, call)).toBe((12_020_000 - 12_004_350 + 3000) * 1000);
-  expect(offCpuNs(TRACE, 99, call)).toBe(0);
+  // leaves (runnable, R); out again at 12.022000 until the finish
+  const cat = (12_020_000 - 12_004_350 + 3000) * 1000;
+  expect(offCpu(TRACE, 50, call)).toEqual({ ns: cat, preemptedNs: cat });
+  expect(offCpu(TRACE, 99, call)).toEqual({ ns: 0, preemptedNs: 0 });
   // An event missing (lost, or another area's call): not measured
-  expect(offCpuNs(TRACE, 42, { ...call, finish: 'gcma_free' })).toBeNull();
-  expect(offCpuNs(TRACE, 42, { ...call, name: 'other' })).toBeNull();
+  expect(offCpu(TRACE, 42, { ...call, finish: 'gcma_free' })).toBeNull();
+  expect(offCpu(TRACE, 42, { ...call, name: 'other' })).toBeNull();
 });

@@ -42,15 +42,18 @@ export function reporterPath(root: string): string {
   return join(root, 'dist', 'test', 'support', 'results-reporter.js');
 }
 
-/** jest's arguments for a run of some files of some projects, reporting to the events file. */
-export function jestArgs(root: string, projects: Project | readonly Project[], files: readonly string[] = []): string[] {
+/**
+ * jest's arguments for a run of some files of some projects, reporting to
+ * the events file. Boot suites run two at a time unless `inBand` (a boot
+ * keeps about one of the two cores busy under TCG: boot tests 4 min 4 s
+ * so, 5 min 20 s in band, when nothing else runs).
+ */
+export function jestArgs(root: string, projects: Project | readonly Project[], files: readonly string[] = [], inBand = false): string[] {
   return [
     jestBin(root),
     '--selectProjects',
     ...(typeof projects === 'string' ? [projects] : projects),
-    // Two boot suites at a time: a boot keeps about one of the two cores
-    // busy under TCG (boot tests: 4 min 4 s so, 5 min 20 s in band)
-    ...(projects === 'boot' ? ['--maxWorkers=2'] : ['--runInBand']),
+    ...(projects === 'boot' && !inBand ? ['--maxWorkers=2'] : ['--runInBand']),
     '--reporters',
     'default',
     '--reporters',
