@@ -158,7 +158,7 @@ it('measures camera-sized buffers from both CMA heaps, from C and from JavaScrip
 
 it('writes the table and the CDF picture', () => {
   const table = readFileSync(join(run.resultsDir, 'table.txt'), 'utf8');
-  expect(table).toMatch(/^pages\s+alloc\s+ok\s+min us\s+p50\s+p90\s+p99\s+max\s+mean\s+js p50\s+free p50\s+copies\s+off-CPU$/m);
+  expect(table).toMatch(/^pages\s+alloc\s+ok\s+min us\s+p50\s+p90\s+p99\s+max\s+mean\s+js p50\s+free p50\s+copies\s+off-CPU\/R$/m);
   expect(table).toContain('RFC CMA/GCMA');
   expect(table).toContain('TCG');
   const svg = readFileSync(join(run.resultsDir, 'cdf.svg'), 'utf8');
