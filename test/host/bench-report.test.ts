@@ -152,6 +152,8 @@ it('pools the rounds, and judges the targets per round on the median round', () 
   expect(t).toMatch(/^target\s+pages\s+round 1\s+round 2\s+round 3\s+median\s+spread\s+wanted$/m);
   expect(t).toMatch(/^GCMA p99\/p50\s+8192\s+2\.0\s+4\.0\s+6\.0\s+4\.0\s+2\.0-6\.0\s+<= 3\s+MISSED$/m);
   expect(t).toMatch(/^GCMA max\/p50\s+8192\s+2\.0\s+4\.0\s+6\.0\s+4\.0\s+2\.0-6\.0\s+<= 5\s+met$/m);
+  // A quarter of each call off the CPU: the same ratios on the CPU
+  expect(t).toMatch(/^GCMA on-CPU p99\/p50\s+8192\s+2\.0\s+4\.0\s+6\.0\s+4\.0\s+2\.0-6\.0\s+<= 3\s+MISSED$/m);
   expect(t).toMatch(/^CMA p99\/GCMA p99\s+8192\s+50\.0\s+25\.0\s+16\.7\s+25\.0\s+16\.7-50\.0\s+>= 20\s+met$/m);
   expect(t).toMatch(/^GCMA p50\/fresh p50\s+8192\s+2\.0\s+2\.0\s+2\.0\s+2\.0\s+2\.0-2\.0\s+<= 2\s+met$/m);
   expect(t).toMatch(/^JS\/C sync ALLOC p50\s+1\s+1\.2\s+-\s+-\s+1\.2\s+-\s+<= 1\.3\s+met$/m);
@@ -163,6 +165,18 @@ it('pools the rounds, and judges the targets per round on the median round', () 
   expect(t).toMatch(/^working-set\s+cleancache \(GCMA\)\s+1\s+70\.0\s+70\.0\s+70\.0\s+30\s+75\.0%$/m);
   expect(t).toContain('working set: the first 700 MiB of the files (page cache room 640 MiB + half the area)');
   expect(renderCdfSvg({ ...report, results: [sizeResult('gcma', 'pressure-floor', 1, [500])] })).toContain('fresh range (floor)');
+});
+
+it('judges the tail targets on the time the thread ran too: kernel time less time switched out', () => {
+  // 1, 1 and 10 ms in the kernel, the last one 9 ms switched out: on the CPU 1 ms each
+  const gcma = { ...sizeResult('gcma', 'pressure', 8192, [1_000_000, 1_000_000, 10_000_000]), offCpuNs: [0, 0, 9_000_000] };
+  const t = formatReport({ ...report, options: { ...report.options, sizes: [8192] }, results: [gcma] });
+  expect(t).toMatch(/^GCMA p99\/p50\s+8192\s+10\.0\s+10\.0\s+-\s+<= 3\s+MISSED$/m);
+  expect(t).toMatch(/^GCMA on-CPU p99\/p50\s+8192\s+1\.0\s+1\.0\s+-\s+<= 3\s+met$/m);
+  expect(t).toMatch(/^GCMA on-CPU max\/p50\s+8192\s+1\.0\s+1\.0\s+-\s+<= 5\s+met$/m);
+  // Not measured for every call: no value
+  const t2 = formatReport({ ...report, options: { ...report.options, sizes: [8192] }, results: [{ ...gcma, offCpuNs: [0] }] });
+  expect(t2).toMatch(/^GCMA on-CPU p99\/p50\s+8192\s+-\s+-\s+-\s+<= 3\s*$/m);
 });
 
 function heapResult(backing: HeapBacking, from: 'c' | 'js', mib: number, allocNs: number[]): HeapResult {

@@ -312,7 +312,8 @@ describe.each([4096, 1024])('ext4 with %i-byte blocks', (blockSize) => {
     execFileSync('umount', [mnt]);
     expect(cleancacheStats()['cached']).toBe(0);
     mount();
-    expect(verifyChunks(file, 0, chunks, expected)).toEqual([]);
+    // Where the copies were (the whole file: 20 s more under TCG, for ext4's own persistence)
+    expect(verifyChunks(file, 80, 16, expected)).toEqual([]);
   });
 
   blockSizeIndependent('drops the copies of a deleted file, whose inode number a new file may take', () => {
