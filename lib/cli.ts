@@ -57,9 +57,10 @@ const USAGE = `usage:
   gcma bench [--quick] [--area MiB] [--sizes 1,64,...] [--reps N] [--rounds N]
              [--duration S] [--runs N] [--data MiB] [--memory MiB]
              [--heap-sizes 1,4,...(MiB)]
-             [--heap-rounds N] [--seed N] [--results DIR] [--json]
+             [--heap-rounds N] [--seed N] [--rt-priority N] [--results DIR] [--json]
              (--seed: of the allocators' random order; default from the
-             clock, in the report)
+             clock, in the report; --rt-priority: allocate under pressure
+             from a SCHED_FIFO thread of priority N, 1-99)
   gcma session [--json] [--device PATH]   commands on stdin: areas, stats,
              register NAME PAGES, alloc AREA PAGES [at=PFN] [compound] [dma],
              free RANGE|last`;
@@ -265,6 +266,7 @@ async function bench(argv: readonly string[]): Promise<number> {
         'heap-sizes': { type: 'string' },
         'heap-rounds': { type: 'string' },
         seed: { type: 'string' },
+        'rt-priority': { type: 'string' },
         duration: { type: 'string' },
         data: { type: 'string' },
         memory: { type: 'string' },
@@ -289,6 +291,8 @@ async function bench(argv: readonly string[]): Promise<number> {
   o.heapRounds = positiveInt(v['heap-rounds'], '--heap-rounds') ?? o.heapRounds;
   const seed = positiveInt(v.seed, '--seed', 0);
   if (seed !== undefined) o.seed = seed;
+  const rtPriority = positiveInt(v['rt-priority'], '--rt-priority');
+  if (rtPriority !== undefined) o.rtPriority = rtPriority;
   const run = await runBenchInVm(o, { ...(v.results ? { resultsDir: v.results } : {}), log: (m) => console.error(m) });
   console.log(v.json ? JSON.stringify(run.report, null, 2) : formatReport(run.report));
   console.error(`[bench] report: ${run.resultsDir}/bench.json, ${run.resultsDir}/cdf.svg, ${run.resultsDir}/table.txt`);

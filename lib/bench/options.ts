@@ -32,6 +32,12 @@ export interface BenchOptions {
   heapRounds: number;
   /** Seed of the random order the allocators are measured in; default: from the clock, recorded in the report. */
   seed?: number;
+  /**
+   * Allocate under pressure from a SCHED_FIFO thread of this priority
+   * (1-99), as a camera HAL's request thread might; the pressure's tasks
+   * stay SCHED_OTHER. Default: SCHED_OTHER, like them.
+   */
+  rtPriority?: number;
   quick: boolean;
 }
 
@@ -95,6 +101,9 @@ export function checkOptions(o: BenchOptions): BenchOptions {
   positive('memoryMiB', o.memoryMiB);
   positive('heapRounds', o.heapRounds);
   if (o.seed !== undefined && (!Number.isInteger(o.seed) || o.seed < 0 || o.seed >= 2 ** 32)) throw invalidArgument(`seed must be an integer in [0, 2^32), not ${o.seed}`);
+  if (o.rtPriority !== undefined && (!Number.isInteger(o.rtPriority) || o.rtPriority < 1 || o.rtPriority > 99)) {
+    throw invalidArgument(`rtPriority must be an integer in [1, 99], not ${o.rtPriority}`);
+  }
   if (o.sizes.length === 0) throw invalidArgument('no request sizes');
   for (const s of o.heapSizesMiB) positive('a heap buffer size', s);
   const bigBuffers = o.heapSizesMiB.filter((s) => s > o.areaMiB);

@@ -278,6 +278,9 @@ export function onCpuSummary(x: SizeResult): Summary | null {
 function formatPreconditions(r: BenchReport): string[] {
   const all = r.roundPreconditions?.length ? r.roundPreconditions : r.preconditions ? [r.preconditions] : [];
   const policy = r.pressureStoresAll ? ['under pressure every clean folio is stored (cleancache.workingset_only=0), so that the areas fill with copies: the worst case for GCMA'] : [];
+  if (r.options.rtPriority !== undefined) {
+    policy.push(`under pressure the allocating thread is SCHED_FIFO, priority ${r.options.rtPriority} (--rt-priority), the pressure's tasks SCHED_OTHER`);
+  }
   return policy.concat(all.map(
     (p, i) =>
       `pressure${all.length > 1 ? ` round ${i + 1}` : ''}: GCMA area ${p.gcmaCached}, guaranteed area ${p.guaranteedCached} pages holding copies (wanted >= ${p.wantedCached} each); ` +

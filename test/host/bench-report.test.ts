@@ -23,6 +23,7 @@ describe('options', () => {
   it('accepts the defaults and the quick mode', () => {
     expect(checkOptions(DEFAULT_OPTIONS)).toBe(DEFAULT_OPTIONS);
     expect(checkOptions(QUICK_OPTIONS)).toBe(QUICK_OPTIONS);
+    expect(checkOptions({ ...QUICK_OPTIONS, rtPriority: 50 }).rtPriority).toBe(50);
     expect(cmaParameters(DEFAULT_OPTIONS)).toEqual(['cma=256M', 'gcma=bench-guaranteed:128M']);
   });
 
@@ -35,6 +36,8 @@ describe('options', () => {
     [{ heapRounds: 0 }],
     [{ heapSizesMiB: [0] }],
     [{ seed: -1 }],
+    [{ rtPriority: 0 }],
+    [{ rtPriority: 100 }],
     [{ seed: 2 ** 32 }],
     [{ heapSizesMiB: [1, 256] }],
   ])('refuses %p', (change) => {
@@ -174,6 +177,8 @@ it('judges the tail targets on the time the thread ran too: kernel time less tim
   expect(t).toMatch(/^GCMA p99\/p50\s+8192\s+10\.0\s+10\.0\s+-\s+<= 3\s+MISSED$/m);
   expect(t).toMatch(/^GCMA on-CPU p99\/p50\s+8192\s+1\.0\s+1\.0\s+-\s+<= 3\s+met$/m);
   expect(t).toMatch(/^GCMA on-CPU max\/p50\s+8192\s+1\.0\s+1\.0\s+-\s+<= 5\s+met$/m);
+  expect(t).not.toContain('SCHED_FIFO');
+  expect(formatReport({ ...report, options: { ...report.options, rtPriority: 50 } })).toContain('the allocating thread is SCHED_FIFO, priority 50 (--rt-priority)');
   // Not measured for every call: no value
   const t2 = formatReport({ ...report, options: { ...report.options, sizes: [8192] }, results: [{ ...gcma, offCpuNs: [0] }] });
   expect(t2).toMatch(/^GCMA on-CPU p99\/p50\s+8192\s+-\s+-\s+-\s+<= 3\s*$/m);
