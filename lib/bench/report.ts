@@ -261,17 +261,21 @@ function meanCopies(x: SizeResult): string {
  * yielding, not asleep); '-' where not measured.
  */
 function offCpuShare(x: SizeResult): string {
-  if (!x.offCpuNs?.length || x.offCpuNs.length !== x.kernelNs.length) return '-';
+  if (!offCpuMeasured(x)) return '-';
   const total = x.kernelNs.reduce((a, b) => a + b, 0);
   if (!total) return '-';
   const share = (ns: readonly number[]): string => `${((100 * ns.reduce((a, b) => a + b, 0)) / total).toFixed(0)}%`;
   return x.preemptedNs?.length === x.offCpuNs.length ? `${share(x.offCpuNs)}/${share(x.preemptedNs)}` : share(x.offCpuNs);
 }
 
+/** Whether the time off the CPU was measured for every successful call. */
+function offCpuMeasured(x: SizeResult): x is SizeResult & { offCpuNs: number[] } {
+  return !!x.offCpuNs?.length && x.offCpuNs.length === x.kernelNs.length;
+}
+
 /** The calls' time on the CPU (kernel time less time switched out); null where off-CPU time was not measured for every call. */
 export function onCpuSummary(x: SizeResult): Summary | null {
-  if (!x.offCpuNs?.length || x.offCpuNs.length !== x.kernelNs.length) return null;
-  return summarize(x.kernelNs.map((ns, i) => ns - x.offCpuNs![i]!));
+  return offCpuMeasured(x) ? summarize(x.kernelNs.map((ns, i) => ns - x.offCpuNs[i]!)) : null;
 }
 
 /** What the pressure phase wanted before measuring (each round), what it had, and whether it got there. */
@@ -327,16 +331,13 @@ function formatTargets(r: BenchReport): string[] {
   }
   // The same two on the time the thread ran (kernel time less off-CPU time):
   // the allocator's own work, without the CPU share the scheduler gave it
-  const ran = (pages: number, round: number | undefined): Summary | null | undefined => {
+  const ranOverP50 = (pages: number, key: 'p99' | 'max') => (round: number | undefined): number | undefined => {
     const x = result(r, 'gcma', 'pressure', pages, round);
-    return x && onCpuSummary(x);
+    const s = x && onCpuSummary(x);
+    return div(s?.[key], s?.p50);
   };
-  for (const pages of r.options.sizes) {
-    add('GCMA on-CPU p99/p50', String(pages), per((x) => div(ran(pages, x)?.p99, ran(pages, x)?.p50)), (v) => v <= 3, '<= 3');
-  }
-  for (const pages of r.options.sizes) {
-    add('GCMA on-CPU max/p50', String(pages), per((x) => div(ran(pages, x)?.max, ran(pages, x)?.p50)), (v) => v <= 5, '<= 5');
-  }
+  for (const pages of r.options.sizes) add('GCMA on-CPU p99/p50', String(pages), per(ranOverP50(pages, 'p99')), (v) => v <= 3, '<= 3');
+  for (const pages of r.options.sizes) add('GCMA on-CPU max/p50', String(pages), per(ranOverP50(pages, 'max')), (v) => v <= 5, '<= 5');
   for (const pages of r.options.sizes.filter((p) => p >= 8192)) {
     add('CMA p99/GCMA p99', String(pages), per((x) => div(q('cma', 'pressure', pages, x)?.p99, q('gcma', 'pressure', pages, x)?.p99)), (v) => v >= 20, '>= 20');
   }
