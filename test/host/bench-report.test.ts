@@ -45,16 +45,17 @@ describe('options', () => {
   });
 });
 
-function sizeResult(allocator: Allocator, phase: Phase, pages: number, kernelNs: number[], copies: number[] = [], round?: number): SizeResult {
+/** A result of `kernelNs.length` successes and `failed` ENOMEM failures. */
+function sizeResult(allocator: Allocator, phase: Phase, pages: number, kernelNs: number[], copies: number[] = [], round?: number, failed = 1): SizeResult {
   return {
     allocator,
     phase,
     pages,
     ...(round === undefined ? {} : { round }),
     ...(phase === 'pressure-floor' ? { sameRange: kernelNs.length } : {}),
-    attempts: kernelNs.length + 1,
+    attempts: kernelNs.length + failed,
     successes: kernelNs.length,
-    failures: { ENOMEM: 1 },
+    failures: failed ? { ENOMEM: failed } : {},
     kernelNs,
     jsNs: kernelNs.map((n) => n + 1000),
     freeKernelNs: kernelNs,
@@ -132,9 +133,9 @@ it('pools the rounds, and judges the targets per round on the median round', () 
     options: { ...report.options, sizes: [8192] },
     results: [
       // GCMA p99/p50 and max/p50: 2, 4, 6; CMA p99 over GCMA's: 50, 25, 16.7; fresh p50 500: 2 each round
-      ...rounds.map((r) => sizeResult('gcma', 'pressure', 8192, [1000, 2000 * r], [], r)),
+      ...rounds.map((r) => sizeResult('gcma', 'pressure', 8192, [1000, 2000 * r], [], r, 0)),
       ...rounds.map((r) => sizeResult('gcma', 'pressure-floor', 8192, [500, 600], [0, 0], r)),
-      ...rounds.map((r) => sizeResult('cma', 'pressure', 8192, [50_000, 100_000], [], r)),
+      ...rounds.map((r) => sizeResult('cma', 'pressure', 8192, [50_000, 100_000], [], r, 0)),
     ],
     roundPreconditions: rounds.map((r) => ({ ...report.preconditions!, reached: r !== 2, waitedS: r })),
     roundTrips: [
@@ -149,7 +150,7 @@ it('pools the rounds, and judges the targets per round on the median round', () 
     workingSet: { mib: 700, pageCacheMiB: 640, capped: false },
   });
   // Pooled: [1, 1, 1, 2, 4, 6] us, 6 of 9; p50 1, p99 and max 6
-  expect(t).toMatch(/^8192\s+gcma\s+6\/9\s+1\.0\s+1\.0\s+6\.0\s+6\.0\s+6\.0/m);
+  expect(t).toMatch(/^8192\s+gcma\s+6\/6\s+1\.0\s+1\.0\s+6\.0\s+6\.0\s+6\.0/m);
   expect(t).toMatch(/^8192\s+gcma \(fresh\)\s+6\/9\s+0\.5\s+0\.5/m);
   expect(t).toContain('(first fit: gcma 6/6 got it)');
   expect(t).toMatch(/^target\s+pages\s+round 1\s+round 2\s+round 3\s+median\s+spread\s+wanted$/m);
@@ -172,7 +173,7 @@ it('pools the rounds, and judges the targets per round on the median round', () 
 
 it('judges the tail targets on the time the thread ran too: kernel time less time switched out', () => {
   // 1, 1 and 10 ms in the kernel, the last one 9 ms switched out: on the CPU 1 ms each
-  const gcma = { ...sizeResult('gcma', 'pressure', 8192, [1_000_000, 1_000_000, 10_000_000]), offCpuNs: [0, 0, 9_000_000] };
+  const gcma = { ...sizeResult('gcma', 'pressure', 8192, [1_000_000, 1_000_000, 10_000_000], [], undefined, 0), offCpuNs: [0, 0, 9_000_000] };
   const t = formatReport({ ...report, options: { ...report.options, sizes: [8192] }, results: [gcma] });
   expect(t).toMatch(/^GCMA p99\/p50\s+8192\s+10\.0\s+10\.0\s+-\s+<= 3\s+MISSED$/m);
   expect(t).toMatch(/^GCMA on-CPU p99\/p50\s+8192\s+1\.0\s+1\.0\s+-\s+<= 3\s+met$/m);
@@ -182,6 +183,28 @@ it('judges the tail targets on the time the thread ran too: kernel time less tim
   // Not measured for every call: no value
   const t2 = formatReport({ ...report, options: { ...report.options, sizes: [8192] }, results: [{ ...gcma, offCpuNs: [0] }] });
   expect(t2).toMatch(/^GCMA on-CPU p99\/p50\s+8192\s+-\s+-\s+-\s+<= 3\s*$/m);
+});
+
+it('counts a failed allocation as slower than any that succeeded: over 1% failed, no finite p99; one, no finite max', () => {
+  const ms = (n: number, v = 1_000_000): number[] => Array<number>(n).fill(v);
+  const judge = (gcma: SizeResult, cma: SizeResult): string => formatReport({ ...report, options: { ...report.options, sizes: [8192] }, results: [gcma, cma] });
+  // Plain CMA failed every time, GCMA never: met, however slow GCMA was
+  let t = judge(sizeResult('gcma', 'pressure', 8192, ms(100), [], undefined, 0), sizeResult('cma', 'pressure', 8192, [], [], undefined, 100));
+  expect(t).toMatch(/^CMA p99\/GCMA p99\s+8192\s+inf\s+inf\s+-\s+>= 20\s+met$/m);
+  expect(t).toMatch(/^GCMA max\/p50\s+8192\s+1\.0\s+1\.0\s+-\s+<= 5\s+met$/m);
+  // The control: CMA succeeding as slowly as GCMA misses it
+  t = judge(sizeResult('gcma', 'pressure', 8192, ms(100), [], undefined, 0), sizeResult('cma', 'pressure', 8192, ms(100), [], undefined, 0));
+  expect(t).toMatch(/^CMA p99\/GCMA p99\s+8192\s+1\.0\s+1\.0\s+-\s+>= 20\s+MISSED$/m);
+  // One GCMA failure in 100: p99 stays finite, max does not
+  t = judge(sizeResult('gcma', 'pressure', 8192, ms(99), [], undefined, 1), sizeResult('cma', 'pressure', 8192, ms(100, 50_000_000), [], undefined, 0));
+  expect(t).toMatch(/^GCMA p99\/p50\s+8192\s+1\.0\s+1\.0\s+-\s+<= 3\s+met$/m);
+  expect(t).toMatch(/^GCMA max\/p50\s+8192\s+inf\s+inf\s+-\s+<= 5\s+MISSED$/m);
+  expect(t).toMatch(/^GCMA on-CPU max\/p50\s+8192\s+inf\s+inf\s+-\s+<= 5\s+MISSED$/m);
+  expect(t).toMatch(/^CMA p99\/GCMA p99\s+8192\s+50\.0\s+50\.0\s+-\s+>= 20\s+met$/m);
+  // Two: p99 neither, and no ratio to CMA's
+  t = judge(sizeResult('gcma', 'pressure', 8192, ms(98), [], undefined, 2), sizeResult('cma', 'pressure', 8192, ms(100, 50_000_000), [], undefined, 0));
+  expect(t).toMatch(/^GCMA p99\/p50\s+8192\s+inf\s+inf\s+-\s+<= 3\s+MISSED$/m);
+  expect(t).toMatch(/^CMA p99\/GCMA p99\s+8192\s+0\.0\s+0\.0\s+-\s+>= 20\s+MISSED$/m);
 });
 
 function heapResult(backing: HeapBacking, from: 'c' | 'js', mib: number, allocNs: number[]): HeapResult {
