@@ -30,10 +30,21 @@ const PAGE_CACHE_MIB = scaled(96, Infinity);
 
 /**
  * The file larger than free memory is read twice on 4 KiB blocks (and on
- * both at soak scale); on 1 KiB blocks make test uses a file just larger
- * than the page cache the suite leaves, and the cases that change data.
+ * both at soak scale). On 1 KiB blocks make test runs the cases that change
+ * data on 8 MiB ranges instead of 16 (writing is slow there: 104 MiB took
+ * about 45 s), of a file just long enough for them (layout()).
  */
-const SMALL_FILE_CHUNKS = 104;
+const SMALL_SPAN_MIB = 8;
+
+/**
+ * Where in the file (in MiB) each case changes data, for ranges of `span`
+ * MiB: each case has its own, so a case's copies and data are its own. The
+ * cases that truncate use the file's last 8 MiB.
+ */
+function layout(span: number): { overwrite: number; subpage: number; direct: number; punch: number; zero: number; remount: number; minChunks: number } {
+  const at = { overwrite: 0, subpage: span, direct: 2 * span, punch: 3 * span, zero: 3 * span + 8, remount: 3 * span + 16 };
+  return { ...at, minChunks: at.remount + span + 8 };
+}
 
 function mount(): void {
   mountExt4(disk!, mnt);
@@ -76,6 +87,8 @@ afterAll(() => {
 
 describe.each([4096, 1024])('ext4 with %i-byte blocks', (blockSize) => {
   let chunks = 0;
+  const span = blockSize === 4096 || SOAK ? 16 : SMALL_SPAN_MIB;
+  const at = layout(span);
 
   /** What each MiB of the file holds now: seed 1 unless a test changed it. */
   const changed = new Map<number, Buffer>();
@@ -89,7 +102,8 @@ describe.each([4096, 1024])('ext4 with %i-byte blocks', (blockSize) => {
     // every copy before it is read again. Free CMA memory counts in
     // MemAvailable, but the page cache does not always get to use it.
     chunks = Math.ceil((memAvailableBytes() - cmaFreeBytes() + (AREA_PAGES * 4096) / 2) / MiB);
-    if (blockSize !== 4096 && !SOAK) chunks = Math.min(chunks, SMALL_FILE_CHUNKS);
+    if (span === SMALL_SPAN_MIB) chunks = at.minChunks;
+    if (chunks < at.minChunks) throw new Error(`${chunks} MiB: the cases need a file of at least ${at.minChunks} MiB`);
     closeSync(openSync(file, 'w'));
     writeChunks(file, 1, 0, chunks);
   });
@@ -195,23 +209,23 @@ describe.each([4096, 1024])('ext4 with %i-byte blocks', (blockSize) => {
   }
 
   it('reads back a buffered overwrite of evicted data, not the old copies', () => {
-    cacheInCleancache(0, 16);
-    writeChunks(file, 2, 0, 16);
-    for (let c = 0; c < 16; c++) changed.set(c, chunkData(2, c));
-    expect(verifyChunks(file, 0, 16, expected)).toEqual([]);
+    cacheInCleancache(at.overwrite, span);
+    writeChunks(file, 2, at.overwrite, span);
+    for (let c = at.overwrite; c < at.overwrite + span; c++) changed.set(c, chunkData(2, c));
+    expect(verifyChunks(file, at.overwrite, span, expected)).toEqual([]);
     dropCaches();
-    expect(verifyChunks(file, 0, 16, expected)).toEqual([]);
+    expect(verifyChunks(file, at.overwrite, span, expected)).toEqual([]);
   });
 
   it('drops the copies that an O_DIRECT write makes stale', () => {
-    cacheInCleancache(32, 16);
+    cacheInCleancache(at.direct, span);
     const src = '/tmp/seed3.bin';
-    writeFileSync(src, Buffer.concat(Array.from({ length: 16 }, (_, i) => chunkData(3, 32 + i))));
+    writeFileSync(src, Buffer.concat(Array.from({ length: span }, (_, i) => chunkData(3, at.direct + i))));
     const before = cleancacheStats();
-    execFileSync('dd', [`if=${src}`, `of=${file}`, 'bs=1M', 'seek=32', 'conv=notrunc', 'oflag=direct', 'status=none']);
-    for (let c = 32; c < 48; c++) changed.set(c, chunkData(3, c));
-    expect(cleancacheStats()['invalidated']! - before['invalidated']!).toBeGreaterThanOrEqual(mostPages(16, blockSize));
-    expect(verifyChunks(file, 32, 16, expected)).toEqual([]);
+    execFileSync('dd', [`if=${src}`, `of=${file}`, 'bs=1M', `seek=${at.direct}`, 'conv=notrunc', 'oflag=direct', 'status=none']);
+    for (let c = at.direct; c < at.direct + span; c++) changed.set(c, chunkData(3, c));
+    expect(cleancacheStats()['invalidated']! - before['invalidated']!).toBeGreaterThanOrEqual(mostPages(span, blockSize));
+    expect(verifyChunks(file, at.direct, span, expected)).toEqual([]);
   });
 
   it('shows zeros, not old data, after truncating into a page and extending again', () => {
@@ -230,17 +244,17 @@ describe.each([4096, 1024])('ext4 with %i-byte blocks', (blockSize) => {
   });
 
   it('shows zeros, not old data, in a punched hole', () => {
-    cacheInCleancache(64, 8);
-    execFileSync('fallocate', ['--punch-hole', '--offset', String(64 * MiB), '--length', String(8 * MiB), file]);
-    for (let c = 64; c < 72; c++) changed.set(c, Buffer.alloc(MiB));
-    expect(verifyChunks(file, 64, 8, expected)).toEqual([]);
+    cacheInCleancache(at.punch, 8);
+    execFileSync('fallocate', ['--punch-hole', '--offset', String(at.punch * MiB), '--length', String(8 * MiB), file]);
+    for (let c = at.punch; c < at.punch + 8; c++) changed.set(c, Buffer.alloc(MiB));
+    expect(verifyChunks(file, at.punch, 8, expected)).toEqual([]);
   });
 
   it('shows zeros, not old data, in a zeroed range', () => {
-    cacheInCleancache(72, 8);
-    execFileSync('fallocate', ['--zero-range', '--offset', String(72 * MiB), '--length', String(8 * MiB), file]);
-    for (let c = 72; c < 80; c++) changed.set(c, Buffer.alloc(MiB));
-    expect(verifyChunks(file, 72, 8, expected)).toEqual([]);
+    cacheInCleancache(at.zero, 8);
+    execFileSync('fallocate', ['--zero-range', '--offset', String(at.zero * MiB), '--length', String(8 * MiB), file]);
+    for (let c = at.zero; c < at.zero + 8; c++) changed.set(c, Buffer.alloc(MiB));
+    expect(verifyChunks(file, at.zero, 8, expected)).toEqual([]);
   });
 
   // A write into a page that is not in the page cache starts a folio that
@@ -248,23 +262,23 @@ describe.each([4096, 1024])('ext4 with %i-byte blocks', (blockSize) => {
   // read would fill it from the copy (if its buffer heads were stripped)
   // over the newer block. The copy must go as the folio is made.
   it('drops the copy of a page that a write smaller than the page starts a folio for', () => {
-    cacheInCleancache(16, 1);
+    cacheInCleancache(at.subpage, 1);
     const before = cleancacheStats();
     const patch = Buffer.alloc(1024, 0x5c);
     const offset = 3 * 4096 + 1024;
     const fd = openSync(file, 'r+');
     try {
-      writeSync(fd, patch, 0, patch.length, 16 * MiB + offset);
+      writeSync(fd, patch, 0, patch.length, at.subpage * MiB + offset);
     } finally {
       closeSync(fd);
     }
     expect(cleancacheStats()['invalidated']! - before['invalidated']!).toBeGreaterThanOrEqual(1);
-    const data = Buffer.from(expected(16));
+    const data = Buffer.from(expected(at.subpage));
     patch.copy(data, offset);
-    changed.set(16, data);
-    expect(verifyChunks(file, 16, 1, expected)).toEqual([]);
+    changed.set(at.subpage, data);
+    expect(verifyChunks(file, at.subpage, 1, expected)).toEqual([]);
     dropCaches();
-    expect(verifyChunks(file, 16, 1, expected)).toEqual([]);
+    expect(verifyChunks(file, at.subpage, 1, expected)).toEqual([]);
   });
 
   // Neither the encryption rule, nor unmount, nor a deleted file's copies
@@ -307,25 +321,25 @@ describe.each([4096, 1024])('ext4 with %i-byte blocks', (blockSize) => {
   });
 
   blockSizeIndependent('drops every copy at unmount and reads the disk after remount', () => {
-    cacheInCleancache(80, 16);
+    cacheInCleancache(at.remount, span);
     expect(cleancacheStats()['cached']).toBeGreaterThan(0);
     execFileSync('umount', [mnt]);
     expect(cleancacheStats()['cached']).toBe(0);
     mount();
     // Where the copies were (the whole file: 20 s more under TCG, for ext4's own persistence)
-    expect(verifyChunks(file, 80, 16, expected)).toEqual([]);
+    expect(verifyChunks(file, at.remount, span, expected)).toEqual([]);
   });
 
   blockSizeIndependent('drops the copies of a deleted file, whose inode number a new file may take', () => {
-    cacheInCleancache(0, 16);
+    cacheInCleancache(0, span);
     const before = cleancacheStats();
     execFileSync('rm', [file]);
     dropCaches();
-    expect(before['cached']! - cleancacheStats()['cached']!).toBeGreaterThanOrEqual(mostPages(16, blockSize));
+    expect(before['cached']! - cleancacheStats()['cached']!).toBeGreaterThanOrEqual(mostPages(span, blockSize));
     // A new file, likely with the same inode number, reads as written.
     closeSync(openSync(file, 'w'));
-    writeChunks(file, 4, 0, 16);
+    writeChunks(file, 4, 0, span);
     dropCaches();
-    expect(verifyChunks(file, 0, 16, (c) => chunkData(4, c))).toEqual([]);
+    expect(verifyChunks(file, 0, span, (c) => chunkData(4, c))).toEqual([]);
   });
 });
