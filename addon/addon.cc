@@ -4,9 +4,11 @@
 #include <napi.h>
 
 #include "addon.h"
+#include "args.h"
 #include "commands.h"
 #include "device.h"
 #include "dma_buf.h"
+#include "errors.h"
 
 namespace gcma {
 
@@ -18,6 +20,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Device", device);
   exports.Set("constants", Constants(env));
   exports.Set("dmaBuf", DmaBufExports(env));
+  // The code an errno's error gets (for tests: Node's names, on any libc)
+  exports.Set("errnoName", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), ErrnoName(static_cast<int>(IntegerArg(info, 0, "errno", 4095))));
+  }));
   return exports;
 }
 

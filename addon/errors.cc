@@ -6,10 +6,12 @@
 #include <string>
 
 namespace gcma {
-namespace {
 
-// Node's name for an errno: libuv's, which differs from glibc's only for
-// 95 (ENOTSUP, the kernel's EOPNOTSUPP). A pure Node-API addon has no uv.h.
+// Node's name for an errno (util.getSystemErrorName(), libuv's table: 95
+// is ENOTSUP, the kernel's EOPNOTSUPP), and the POSIX name of a few that
+// libuv leaves unnamed. A table, not strerrorname_np(): that is glibc's
+// alone (2.32 on), and the addon builds with musl and bionic too. A
+// pure Node-API addon has no uv.h.
 const char* ErrnoName(int err) {
   switch (err) {
 #define NAME(e) \
@@ -20,17 +22,22 @@ const char* ErrnoName(int err) {
     NAME(EEXIST) NAME(EXDEV) NAME(ENODEV) NAME(ENOTDIR) NAME(EISDIR) NAME(EINVAL)
     NAME(ENFILE) NAME(EMFILE) NAME(ENOTTY) NAME(ETXTBSY) NAME(EFBIG) NAME(ENOSPC)
     NAME(ESPIPE) NAME(EROFS) NAME(EMLINK) NAME(EPIPE) NAME(ERANGE) NAME(ENAMETOOLONG)
-    NAME(ENOSYS) NAME(ENOTEMPTY) NAME(ELOOP) NAME(ENODATA) NAME(EOVERFLOW) NAME(EILSEQ)
-    NAME(ENOTSUP) NAME(ETIMEDOUT) NAME(ECANCELED)
+    NAME(ENOSYS) NAME(ENOTEMPTY) NAME(ELOOP) NAME(EUNATCH) NAME(ENODATA) NAME(ENONET)
+    NAME(EPROTO) NAME(EOVERFLOW) NAME(EILSEQ) NAME(ENOTSOCK) NAME(EDESTADDRREQ)
+    NAME(EMSGSIZE) NAME(EPROTOTYPE) NAME(ENOPROTOOPT) NAME(EPROTONOSUPPORT)
+    NAME(ESOCKTNOSUPPORT) NAME(ENOTSUP) NAME(EAFNOSUPPORT) NAME(EADDRINUSE)
+    NAME(EADDRNOTAVAIL) NAME(ENETDOWN) NAME(ENETUNREACH) NAME(ECONNABORTED)
+    NAME(ECONNRESET) NAME(ENOBUFS) NAME(EISCONN) NAME(ENOTCONN) NAME(ESHUTDOWN)
+    NAME(ETIMEDOUT) NAME(ECONNREFUSED) NAME(EHOSTDOWN) NAME(EHOSTUNREACH)
+    NAME(EALREADY) NAME(EREMOTEIO) NAME(ECANCELED)
+    // Unnamed by libuv
+    NAME(ENOEXEC) NAME(ECHILD) NAME(EDOM) NAME(EDEADLK) NAME(ENOLCK) NAME(ENOMSG)
+    NAME(EIDRM) NAME(ETIME) NAME(EBADMSG) NAME(EDQUOT) NAME(ESTALE)
 #undef NAME
-    default: {
-      const char* name = strerrorname_np(err);
-      return name ? name : "UNKNOWN";
-    }
+    default:
+      return "UNKNOWN";
   }
 }
-
-}  // namespace
 
 Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const char* what) {
   const char* code = ErrnoName(err);

@@ -8,6 +8,10 @@
 
 namespace gcma {
 
+// The code of an errno's error: Node's name for it ('ENOMEM'), 'UNKNOWN'
+// for one it has no name for.
+const char* ErrnoName(int err);
+
 // An error for a failed system call; `what` is the command or the path.
 Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const char* what);
 

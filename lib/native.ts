@@ -132,6 +132,8 @@ export interface NativeBinding {
   };
   constants: NativeConstants;
   dmaBuf: NativeDmaBuf;
+  /** The code an errno's error gets: Node's name for it, 'UNKNOWN' for none. */
+  errnoName(errno: number): string;
 }
 
 /** Where node-gyp (build/Release) or a debug build (build/Debug) put it. */

@@ -7,6 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getSystemErrorName } from 'node:util';
 import { checkAreaName, Device } from '../../lib/device';
 import * as errors from '../../lib/errors';
 import { native } from '../../lib/native';
@@ -105,6 +106,18 @@ describe('the addon on the host (no gcma_test module here)', () => {
       expect(caught).toMatchObject({ code: 'ENOENT', errno: -2, syscall: 'open', path });
       expect((caught as Error).message).toContain(`cannot open ${path}: ENOENT: No such file or directory, open ${path}`);
     }
+  });
+
+  it("names every errno Node names as Node does, a few more by POSIX, the rest UNKNOWN (a table: no glibc-only call)", () => {
+    const { errnoName } = native();
+    // Linux's errnos end at 133 (EHWPOISON); libuv's own codes (EOF, EAI_*) from 3000 are no errnos
+    const named = Array.from({ length: 200 }, (_, i) => i + 1).filter((n) => !getSystemErrorName(-n).startsWith('Unknown'));
+    // The control: Node names the common ones
+    expect(named).toEqual(expect.arrayContaining([1, 2, 12, 16, 22, 25, 28, 95]));
+    expect(named.map((n) => [n, errnoName(n)])).toEqual(named.map((n) => [n, getSystemErrorName(-n)]));
+    expect([errnoName(35), errnoName(116), errnoName(4000)]).toEqual(['EDEADLK', 'ESTALE', 'UNKNOWN']);
+    // The addon's RangeError, of another realm than jest's
+    expect(() => errnoName(-1)).toThrow('errno must be an integer from 0 to 4095');
   });
 
   it('an open file that is not the device answers ENOTTY: AbiMismatchError', () => {
