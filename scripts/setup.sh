@@ -6,6 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf '[setup] %s\n' "$*"; }
+
+# Node.js comes with the machine, not from here: Debian 12's own nodejs is
+# 18, and the project needs 20 (package.json engines). --check-node: only this.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "[setup] Node.js >= 20 is needed, found $(node --version 2>/dev/null || echo none): Debian 12's nodejs package is 18; install Node.js 20 or newer (nodejs.org, NodeSource or nvm)" >&2
+  exit 1
+fi
+if [ "${1:-}" = --check-node ]; then exit 0; fi
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 SUDO=
