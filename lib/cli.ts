@@ -34,93 +34,125 @@ import { runInVm, VmError, type VmRunOptions } from './vm/runner';
 
 export const EXIT_VM_FAILED = 125;
 
-class UsageError extends Error {}
+class UsageError extends Error {
+  /** The command whose usage to print; the whole usage when undefined. */
+  command?: string | undefined;
+}
 
-const USAGE = `usage:
-  gcma kernel build [--flavour ${Object.keys(FLAVOURS).join('|')}]
-  gcma kernel check-series [--flavour ${Object.keys(FLAVOURS).join('|')}]
-  gcma vm [--memory MiB] [--cpus N] [--cmdline PARAM]... [--disk IMG]...
+/** `--help` on a command: its usage on stdout, exit 0. */
+class HelpRequest extends Error {
+  constructor(readonly command: string) {
+    super(command);
+  }
+}
+
+const flavours = Object.keys(FLAVOURS).join('|');
+
+/** Each command's usage: `gcma CMD --help` prints its own, `gcma --help` all of them. */
+const COMMANDS: Record<string, string> = {
+  'kernel build': `gcma kernel build [--flavour ${flavours}] [--json]
+             (builds, or reuses from the cache, the patched kernel and, for
+             flavours but the default, gcma_test.ko; prints the bzImage, or
+             with --json the flavour, release, bzImage, KDIR and module)`,
+  'kernel check-series': `gcma kernel check-series [--flavour ${flavours}]`,
+  vm: `gcma vm [--memory MiB] [--cpus N] [--cmdline PARAM]... [--disk IMG]...
           [--module KO]... [--results DIR] [--accel auto|kvm|tcg]
-          [--timeout SECONDS] [--flavour NAME] -- COMMAND [ARG...]
-  gcma status [--json]
-  gcma areas [--json] [--device PATH]
-  gcma register NAME PAGES [--json] [--device PATH]
-  gcma alloc AREA PAGES [--at PFN] [--compound] [--dma] [--repeat N]
+          [--timeout SECONDS] [--flavour NAME] -- COMMAND [ARG...]`,
+  status: 'gcma status [--json]',
+  areas: 'gcma areas [--json] [--device PATH]',
+  register: 'gcma register NAME PAGES [--json] [--device PATH]',
+  alloc: `gcma alloc AREA PAGES [--at PFN] [--compound] [--dma] [--repeat N]
              [--hold SECONDS] [--json] [--device PATH]   (frees on exit; AREA: a
              GCMA area's name or index, cma (the default CMA area), cma:NAME or
-             cma:INDEX; --dma: dma_alloc_coherent() on a CMA area's device)
-  gcma stats [--json] [--device PATH]
-  gcma heap list [--json]                 the dma-buf heaps (/dev/dma_heap)
-  gcma heap alloc NAME SIZE [--hold SECONDS] [--json]
+             cma:INDEX; --dma: dma_alloc_coherent() on a CMA area's device)`,
+  stats: 'gcma stats [--json] [--device PATH]',
+  'heap list': 'gcma heap list [--json]                 the dma-buf heaps (/dev/dma_heap)',
+  'heap alloc': `gcma heap alloc NAME SIZE [--hold SECONDS] [--json]
              (SIZE in bytes, or with K, M, G; checks the buffer is zeroed,
-             closes it on exit)
-  gcma bench [--quick] [--area MiB] [--sizes 1,64,...] [--reps N] [--rounds N]
+             closes it on exit)`,
+  bench: `gcma bench [--quick] [--area MiB] [--sizes 1,64,...] [--reps N] [--rounds N]
              [--duration S] [--runs N] [--data MiB] [--memory MiB]
              [--heap-sizes 1,4,...(MiB)]
              [--heap-rounds N] [--seed N] [--rt-priority N] [--results DIR] [--json]
              (--seed: of the allocators' random order; default from the
              clock, in the report; --rt-priority: allocate under pressure
-             from a SCHED_FIFO thread of priority N, 1-99)
-  gcma session [--json] [--device PATH]   commands on stdin: areas, stats,
+             from a SCHED_FIFO thread of priority N, 1-99)`,
+  session: `gcma session [--json] [--device PATH]   commands on stdin: areas, stats,
              register NAME PAGES, alloc AREA PAGES [at=PFN] [compound] [dma],
-             free RANGE|last`;
+             free RANGE|last`,
+};
 
-interface Parsed {
-  flags: Map<string, string[]>;
-  rest: string[];
+const USAGE = `usage:\n${Object.values(COMMANDS)
+  .map((u) => `  ${u}`)
+  .join('\n')}\n  (gcma COMMAND --help: that command's usage)`;
+
+function usageOf(command: string | undefined): string {
+  const u = command === undefined ? undefined : COMMANDS[command];
+  return u === undefined ? USAGE : `usage:\n  ${u}`;
 }
 
-/** --name value pairs up to `--`; everything after `--` is the command. */
-function parseFlags(argv: readonly string[], known: readonly string[], booleans: readonly string[] = []): Parsed {
-  const flags = new Map<string, string[]>();
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      i++;
-      break;
-    }
-    if (!a.startsWith('--')) break;
-    const name = a.slice(2);
-    if (booleans.includes(name)) {
-      flags.set(name, ['true']);
-      continue;
-    }
-    if (!known.includes(name)) throw new UsageError(`unknown option ${a}`);
-    const value = argv[++i];
-    if (value === undefined) throw new UsageError(`${a} needs a value`);
-    flags.set(name, [...(flags.get(name) ?? []), value]);
+type OptionSpec = Record<string, { type: 'boolean' | 'string'; multiple?: boolean }>;
+
+interface Args {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  positionals: string[];
+}
+
+/**
+ * The one argument parser of every command (node:util parseArgs, strict):
+ * `options` as parseArgs takes them, plus -h/--help; `positionals` the
+ * names of the arguments the command takes, or 'command' for what follows
+ * `--` (gcma vm), which must follow the options.
+ */
+function parse(command: string, argv: readonly string[], options: OptionSpec, positionals: readonly string[] | 'command'): Args {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true, tokens: true });
+  } catch (err) {
+    throw usage(command, err instanceof Error ? err.message : String(err));
   }
-  return { flags, rest: argv.slice(i) };
+  if (parsed.values.help) throw new HelpRequest(command);
+  if (positionals === 'command') {
+    const end = parsed.tokens.findIndex((t) => t.kind === 'option-terminator');
+    const before = parsed.tokens.slice(0, end === -1 ? undefined : end).filter((t) => t.kind === 'positional');
+    if (before.length) throw usage(command, `unexpected '${before[0]!.kind === 'positional' ? before[0]!.value : ''}': options first, then -- COMMAND`);
+    if (end === -1 || !parsed.positionals.length) throw usage(command, `gcma ${command} needs a command after --`);
+  } else if (parsed.positionals.length !== positionals.length) {
+    throw usage(command, `expected ${positionals.join(' ') || 'no arguments'}`);
+  }
+  return parsed as Args;
 }
 
-function intFlag(p: Parsed, name: string): number | undefined {
-  const v = p.flags.get(name)?.at(-1);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} needs a positive integer, not '${v}'`);
-  return n;
+function usage(command: string | undefined, message: string): UsageError {
+  const e = new UsageError(message);
+  e.command = command;
+  return e;
 }
+
+const str = (a: Args, name: string): string | undefined => a.values[name] as string | undefined;
+const strs = (a: Args, name: string): string[] => (a.values[name] as string[] | undefined) ?? [];
+const flag = (a: Args, name: string): boolean => (a.values[name] as boolean | undefined) ?? false;
 
 async function vm(argv: readonly string[]): Promise<number> {
-  const p = parseFlags(argv, ['memory', 'cpus', 'cmdline', 'disk', 'module', 'results', 'accel', 'timeout', 'flavour']);
-  if (p.rest.length === 0) throw new UsageError('gcma vm needs a command after --');
-  const accel = p.flags.get('accel')?.at(-1) ?? 'auto';
-  if (accel !== 'auto' && accel !== 'kvm' && accel !== 'tcg') throw new UsageError(`--accel must be auto, kvm or tcg`);
-  const flavour = p.flags.get('flavour')?.at(-1);
+  const many = { type: 'string', multiple: true } as const;
+  const one = { type: 'string' } as const;
+  const a = parse('vm', argv, { memory: one, cpus: one, cmdline: many, disk: many, module: many, results: one, accel: one, timeout: one, flavour: one }, 'command');
+  const accel = str(a, 'accel') ?? 'auto';
+  if (accel !== 'auto' && accel !== 'kvm' && accel !== 'tcg') throw usage('vm', '--accel must be auto, kvm or tcg');
+  const memoryMiB = positiveInt(str(a, 'memory'), '--memory');
+  const cpus = positiveInt(str(a, 'cpus'), '--cpus');
+  const timeout = positiveInt(str(a, 'timeout'), '--timeout');
+  const results = str(a, 'results');
+  const flavour = str(a, 'flavour');
   const kernel = await buildKernel({ ...(flavour ? { flavour } : {}), log: (m) => console.error(m) });
   const opts: VmRunOptions = {
     bzImage: kernel.bzImage,
-    command: p.rest,
+    command: a.positionals,
     accel,
-    modules: p.flags.get('module') ?? [],
-    cmdline: p.flags.get('cmdline') ?? [],
-    disks: p.flags.get('disk') ?? [],
+    modules: strs(a, 'module'),
+    cmdline: strs(a, 'cmdline'),
+    disks: strs(a, 'disk'),
   };
-  const memoryMiB = intFlag(p, 'memory');
-  const cpus = intFlag(p, 'cpus');
-  const timeout = intFlag(p, 'timeout');
-  const results = p.flags.get('results')?.at(-1);
   if (memoryMiB) opts.memoryMiB = memoryMiB;
   if (cpus) opts.cpus = cpus;
   if (timeout) opts.timeoutMs = timeout * 1000;
@@ -138,23 +170,19 @@ async function vm(argv: readonly string[]): Promise<number> {
   }
 }
 
-interface DeviceArgs {
-  positionals: string[];
-  values: { json?: boolean; compound?: boolean; dma?: boolean; device?: string; at?: string; repeat?: string; hold?: string };
-}
+/** The device and heap commands' options (each takes some), anywhere on the line. */
+const DEVICE_OPTIONS: OptionSpec = {
+  json: { type: 'boolean' },
+  compound: { type: 'boolean' },
+  dma: { type: 'boolean' },
+  device: { type: 'string' },
+  at: { type: 'string' },
+  repeat: { type: 'string' },
+  hold: { type: 'string' },
+};
 
-/** Device commands take their options anywhere on the line. */
-function deviceArgs(argv: readonly string[], options: ReadonlyArray<keyof DeviceArgs['values']>, positionals: readonly string[]): DeviceArgs {
-  const spec: Record<string, { type: 'boolean' | 'string' }> = {};
-  for (const o of options) spec[o] = { type: o === 'json' || o === 'compound' || o === 'dma' ? 'boolean' : 'string' };
-  let parsed: DeviceArgs;
-  try {
-    parsed = parseArgs({ args: [...argv], options: spec, allowPositionals: true, strict: true }) as DeviceArgs;
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
-  if (parsed.positionals.length !== positionals.length) throw new UsageError(`expected ${positionals.join(' ') || 'no arguments'}`);
-  return parsed;
+function deviceArgs(command: string, argv: readonly string[], options: readonly string[], positionals: readonly string[]): Args {
+  return parse(command, argv, Object.fromEntries(options.map((o) => [o, DEVICE_OPTIONS[o]!])), positionals);
 }
 
 function positiveInt(text: string | undefined, what: string, min = 1): number | undefined {
@@ -165,49 +193,58 @@ function positiveInt(text: string | undefined, what: string, min = 1): number | 
   return Number(text);
 }
 
-function emit(a: DeviceArgs, value: unknown, text: () => string): void {
-  console.log(a.values.json ? JSON.stringify(value, null, 2) : text());
+function emit(a: Args, value: unknown, text: () => string): void {
+  console.log(flag(a, 'json') ? JSON.stringify(value, null, 2) : text());
+}
+
+/** --hold SECONDS: a non-negative number. */
+function holdMs(a: Args): number {
+  const text = str(a, 'hold');
+  const hold = Number(text ?? 0);
+  if (!(hold >= 0)) throw new UsageError(`--hold needs a number of seconds, not '${text}'`);
+  return hold * 1000;
 }
 
 async function deviceCommand(cmd: string, argv: readonly string[]): Promise<number> {
   switch (cmd) {
     case 'areas': {
-      const a = deviceArgs(argv, ['json', 'device'], []);
-      using dev = Device.open(a.values.device);
+      const a = deviceArgs(cmd, argv, ['json', 'device'], []);
+      using dev = Device.open(str(a, 'device'));
       const rows = listAreas(dev);
       emit(a, rows, () => formatAreas(rows));
       return EXIT.OK;
     }
     case 'register': {
-      const a = deviceArgs(argv, ['json', 'device'], ['NAME', 'PAGES']);
+      const a = deviceArgs(cmd, argv, ['json', 'device'], ['NAME', 'PAGES']);
       const [name, pages] = a.positionals as [string, string];
       const count = positiveInt(pages, 'PAGES')!;
-      using dev = Device.open(a.values.device);
+      using dev = Device.open(str(a, 'device'));
       const area = dev.register(name, count);
       const row = listAreas(dev).find((r) => r.target === 'gcma' && r.index === area.index);
       emit(a, row, () => formatAreas(row ? [row] : []));
       return EXIT.OK;
     }
     case 'alloc': {
-      const a = deviceArgs(argv, ['json', 'device', 'at', 'compound', 'dma', 'repeat', 'hold'], ['AREA', 'PAGES']);
+      const a = deviceArgs(cmd, argv, ['json', 'device', 'at', 'compound', 'dma', 'repeat', 'hold'], ['AREA', 'PAGES']);
       const [which, pages] = a.positionals as [string, string];
       const count = positiveInt(pages, 'PAGES')!;
-      const hold = Number(a.values.hold ?? 0);
-      if (!(hold >= 0)) throw new UsageError(`--hold needs a number of seconds, not '${a.values.hold}'`);
-      using dev = Device.open(a.values.device);
+      const hold = holdMs(a);
+      const repeat = positiveInt(str(a, 'repeat'), '--repeat') ?? 1;
+      const at = str(a, 'at');
+      using dev = Device.open(str(a, 'device'));
       const runs = await allocAndFree(resolveArea(dev, which), count, {
-        ...(a.values.at === undefined ? {} : { at: PfnRange.parse(a.values.at).start }),
-        compound: a.values.compound ?? false,
-        dma: a.values.dma ?? false,
-        repeat: positiveInt(a.values.repeat, '--repeat') ?? 1,
-        holdMs: hold * 1000,
+        ...(at === undefined ? {} : { at: PfnRange.parse(at).start }),
+        compound: flag(a, 'compound'),
+        dma: flag(a, 'dma'),
+        repeat,
+        holdMs: hold,
       });
       emit(a, runs, () => formatRuns(runs));
       return EXIT.OK;
     }
     case 'stats': {
-      const a = deviceArgs(argv, ['json', 'device'], []);
-      using dev = Device.open(a.values.device);
+      const a = deviceArgs(cmd, argv, ['json', 'device'], []);
+      using dev = Device.open(str(a, 'device'));
       const stats = { areas: listAreas(dev), cleancache: cleancacheStats() };
       emit(a, stats, () =>
         [formatAreas(stats.areas), '', table(['CLEANCACHE', 'VALUE'], Object.entries(stats.cleancache ?? {}).map(([k, v]) => [k, v]))].join('\n'),
@@ -215,10 +252,10 @@ async function deviceCommand(cmd: string, argv: readonly string[]): Promise<numb
       return EXIT.OK;
     }
     case 'session': {
-      const a = deviceArgs(argv, ['json', 'device'], []);
-      using dev = Device.open(a.values.device);
+      const a = deviceArgs(cmd, argv, ['json', 'device'], []);
+      using dev = Device.open(str(a, 'device'));
       // await: `using` closes the device when this block is left
-      return await runSession(dev, process.stdin, { json: a.values.json ?? false, print: (t) => console.log(t) });
+      return await runSession(dev, process.stdin, { json: flag(a, 'json'), print: (t) => console.log(t) });
     }
   }
   throw new UsageError(`unknown command '${cmd}'`);
@@ -227,57 +264,53 @@ async function deviceCommand(cmd: string, argv: readonly string[]): Promise<numb
 async function heapCommand(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'list') {
-    const a = deviceArgs(rest, ['json'], []);
+    const a = deviceArgs('heap list', rest, ['json'], []);
     const rows = listHeaps();
     emit(a, rows, () => formatHeaps(rows));
     return EXIT.OK;
   }
   if (sub === 'alloc') {
-    const a = deviceArgs(rest, ['json', 'hold'], ['NAME', 'SIZE']);
+    const a = deviceArgs('heap alloc', rest, ['json', 'hold'], ['NAME', 'SIZE']);
     const [name, size] = a.positionals as [string, string];
-    const hold = Number(a.values.hold ?? 0);
-    if (!(hold >= 0)) throw new UsageError(`--hold needs a number of seconds, not '${a.values.hold}'`);
+    const hold = holdMs(a);
     let bytes: number;
     try {
       bytes = parseBytes(size);
     } catch (err) {
       throw new UsageError(err instanceof Error ? err.message : String(err));
     }
-    const r = await allocFromHeap(name, bytes, hold * 1000);
+    const r = await allocFromHeap(name, bytes, hold);
     emit(a, r, () => formatHeapAlloc(r));
     return r.nonZeroBytes ? EXIT.ERROR : EXIT.OK;
   }
-  throw new UsageError('gcma heap: expected list or alloc');
+  throw usage(undefined, 'gcma heap: expected list or alloc');
 }
 
 async function bench(argv: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        quick: { type: 'boolean' },
-        json: { type: 'boolean' },
-        area: { type: 'string' },
-        sizes: { type: 'string' },
-        reps: { type: 'string' },
-        rounds: { type: 'string' },
-        runs: { type: 'string' },
-        'heap-sizes': { type: 'string' },
-        'heap-rounds': { type: 'string' },
-        seed: { type: 'string' },
-        'rt-priority': { type: 'string' },
-        duration: { type: 'string' },
-        data: { type: 'string' },
-        memory: { type: 'string' },
-        results: { type: 'string' },
-      },
-      strict: true,
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
-  const v = parsed.values;
+  const one = { type: 'string' } as const;
+  const a = parse(
+    'bench',
+    argv,
+    {
+      quick: { type: 'boolean' },
+      json: { type: 'boolean' },
+      area: one,
+      sizes: one,
+      reps: one,
+      rounds: one,
+      runs: one,
+      'heap-sizes': one,
+      'heap-rounds': one,
+      seed: one,
+      'rt-priority': one,
+      duration: one,
+      data: one,
+      memory: one,
+      results: one,
+    },
+    [],
+  );
+  const v = a.values as Record<string, string | undefined> & { quick?: boolean; json?: boolean };
   const o: BenchOptions = { ...(v.quick ? QUICK_OPTIONS : DEFAULT_OPTIONS) };
   o.areaMiB = positiveInt(v.area, '--area') ?? o.areaMiB;
   o.reps = positiveInt(v.reps, '--reps') ?? o.reps;
@@ -299,35 +332,47 @@ async function bench(argv: readonly string[]): Promise<number> {
   return EXIT.OK;
 }
 
+async function kernelBuild(argv: readonly string[]): Promise<number> {
+  const a = parse('kernel build', argv, { flavour: { type: 'string' }, json: { type: 'boolean' } }, []);
+  const flavour = str(a, 'flavour');
+  const k = await buildKernel({ ...(flavour ? { flavour } : {}), log: (m) => console.error(m) });
+  // make module builds the default flavour's in the checkout; the
+  // others get theirs under the cache (the path is logged).
+  const built = k.flavour === 'default' ? undefined : await buildModuleFor(k, TEST_MODULE_SOURCE, (m) => console.error(m));
+  const facts = { flavour: k.flavour, release: k.release, bzImage: k.bzImage, kdir: k.buildDir, modules: built?.modules ?? {} };
+  console.log(flag(a, 'json') ? JSON.stringify(facts, null, 2) : k.bzImage);
+  return EXIT.OK;
+}
+
+/** The command an argument list names: one word, or two (kernel build, heap list). */
+function commandOf(argv: readonly string[]): string | undefined {
+  const two = argv.slice(0, 2).join(' ');
+  if (two in COMMANDS) return two;
+  return argv[0] !== undefined && argv[0] in COMMANDS ? argv[0] : undefined;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'kernel': {
       if (rest[0] === 'check-series') {
-        const flavour = parseFlags(rest.slice(1), ['flavour']).flags.get('flavour')?.at(-1);
+        const flavour = str(parse('kernel check-series', rest.slice(1), { flavour: { type: 'string' } }, []), 'flavour');
         const r = await checkSeriesBuilds(flavour ? { flavour } : {});
         console.log(`every patch builds on its own: ${r.built.length} built now, ${r.cached.length} before`);
-        return 0;
+        return EXIT.OK;
       }
-      if (rest[0] !== 'build') throw new UsageError('gcma kernel: expected build or check-series');
-      const p = parseFlags(rest.slice(1), ['flavour']);
-      const flavour = p.flags.get('flavour')?.at(-1);
-      const k = await buildKernel(flavour ? { flavour } : {});
-      // make module builds the default flavour's in the checkout; the
-      // others get theirs under the cache (the path is logged).
-      if (k.flavour !== 'default') await buildModuleFor(k, TEST_MODULE_SOURCE, (m) => console.error(m));
-      console.log(k.bzImage);
-      return 0;
+      if (rest[0] !== 'build') throw usage(undefined, 'gcma kernel: expected build or check-series');
+      return kernelBuild(rest.slice(1));
     }
     case 'vm':
       return vm(rest);
     case 'bench':
       return bench(rest);
     case 'status': {
-      const p = parseFlags(rest, [], ['json']);
+      const a = parse('status', rest, { json: { type: 'boolean' } }, []);
       const s = readStatus();
-      console.log(p.flags.has('json') ? JSON.stringify(s, null, 2) : formatStatus(s));
-      return 0;
+      console.log(flag(a, 'json') ? JSON.stringify(s, null, 2) : formatStatus(s));
+      return EXIT.OK;
     }
     case 'areas':
     case 'register':
@@ -340,21 +385,28 @@ async function main(argv: string[]): Promise<number> {
     case undefined:
     case 'help':
     case '--help':
+    case '-h':
       console.log(USAGE);
-      return cmd === undefined ? 2 : 0;
+      return cmd === undefined ? EXIT.USAGE : EXIT.OK;
     default:
-      throw new UsageError(`unknown command '${cmd}'`);
+      throw usage(undefined, `unknown command '${cmd}'`);
   }
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof HelpRequest) {
+      console.log(usageOf(err.command));
+      process.exit(EXIT.OK);
+    }
     if (err instanceof UsageError) {
-      console.error(`gcma: ${err.message}\n${USAGE}`);
-      process.exit(2);
+      // A value checked after parsing names no command: the line's own
+      console.error(`gcma: ${err.message}\n${usageOf(err.command ?? commandOf(argv))}`);
+      process.exit(EXIT.USAGE);
     }
     console.error(`gcma: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(err instanceof GcmaError ? exitCodeFor(err) : 1);
+    process.exit(err instanceof GcmaError ? exitCodeFor(err) : EXIT.ERROR);
   },
 );

@@ -2,14 +2,15 @@
  * The runner against the real patched kernel under QEMU: the failure modes
  * a CI run must never miss. Each case is one short boot.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KernelBuild } from '../../lib/kernel/build';
 import { projectRoot } from '../../lib/paths';
 import { MODULE_LOAD_FAILED } from '../../lib/vm/job';
 import { runInVm, VmError, type VmRunOptions } from '../../lib/vm/runner';
-import { SMALL_GUEST_MIB, testKernel, testModule } from '../support/test-kernel';
+import { SMALL_GUEST_MIB, TEST_FLAVOUR, testKernel, testModule } from '../support/test-kernel';
 
 jest.setTimeout(600_000);
 
@@ -92,4 +93,16 @@ it('gives up with the console tail when the guest does not boot in time', async 
   const err = await bootFailure('boot-timeout', { command: ['true'], bootTimeoutMs: 500 });
   expect(err.reason).toBe('boot-timeout');
   expect(err.message).toMatch(/did not boot within 0\.5s/);
+});
+
+// No boot: the kernel every case here boots, as the CLI tells a script.
+it('gcma kernel build --json names that kernel: flavour, release, bzImage, KDIR and the test modules', async () => {
+  const r = spawnSync(process.execPath, [join(root, 'dist', 'lib', 'cli.js'), 'kernel', 'build', '--flavour', TEST_FLAVOUR, '--json'], { encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  const facts = JSON.parse(r.stdout) as { flavour: string; release: string; bzImage: string; kdir: string; modules: Record<string, string> };
+  expect(facts).toEqual({ flavour: TEST_FLAVOUR, release: kernel.release, bzImage: kernel.bzImage, kdir: kernel.buildDir, modules: expect.any(Object) });
+  expect(readFileSync(join(facts.kdir, 'include', 'config', 'kernel.release'), 'utf8').trim()).toBe(facts.release);
+  expect(existsSync(join(facts.kdir, 'Module.symvers'))).toBe(true);
+  expect(facts.modules['gcma_test']).toBe(await testModule(kernel, 'gcma_test'));
+  expect(existsSync(facts.modules['gcma_vendor_heap']!)).toBe(true);
 });

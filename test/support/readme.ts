@@ -28,3 +28,56 @@ export function shape(text: string): string[] {
     .split('\n')
     .map((l) => l.replace(/0x[0-9a-f]+|\d+/g, '#'));
 }
+
+/**
+ * A TypeScript example as a program: `from 'gcma'` imports `gcma` (a
+ * path: the checkout's lib/index, .ts to type-check or compiled .js to
+ * run), the rest in an async body (the README's top-level await).
+ */
+export function exampleProgram(code: string, gcma: string): string {
+  const body = code.replace(/from 'gcma'/, `from ${JSON.stringify(gcma)}`);
+  const imports = body.split('\n').filter((l) => l.startsWith('import '));
+  const rest = body.split('\n').filter((l) => !l.startsWith('import '));
+  return `${imports.join('\n')}\n(async () => {\n${rest.join('\n')}\n})().catch((e) => { console.error(e); process.exit(1); });\n`;
+}
+
+export interface ConsoleStep {
+  /** The line after `$ `. */
+  command: string;
+  /** What the README shows it printed. */
+  output: string[];
+}
+
+/** A `console` example: `$ COMMAND` lines, each followed by what it printed. */
+export function consoleExample(root: string, name: string): ConsoleStep[] {
+  const { code } = readmeExample(root, name);
+  const steps: ConsoleStep[] = [];
+  for (const line of code.replace(/\n$/, '').split('\n')) {
+    if (line.startsWith('$ ')) steps.push({ command: line.slice(2), output: [] });
+    else if (steps.length) steps.at(-1)!.output.push(line);
+    else throw new Error(`README example '${name}': output before the first $ line: ${line}`);
+  }
+  return steps;
+}
+
+/**
+ * The lines of `shown` (a README's output) that `printed` does not have in
+ * shape, in order: numbers are '#' and runs of blanks one (a table's
+ * columns widen with its values), a shown line ending in `...` matches a
+ * printed one that starts like it, and printed lines may come in between
+ * (another suite's areas in a listing).
+ */
+export function missingInShape(shown: readonly string[], printed: readonly string[]): string[] {
+  const norm = (lines: readonly string[]): string[] => shape(lines.join('\n')).map((l) => l.replace(/\s+/g, ' ').trim());
+  const want = norm(shown);
+  const have = norm(printed);
+  const missing: string[] = [];
+  let at = 0;
+  want.forEach((w, i) => {
+    const prefix = w.includes('...') ? w.slice(0, w.indexOf('...')) : undefined;
+    const found = have.findIndex((h, j) => j >= at && (prefix === undefined ? h === w : h.startsWith(prefix)));
+    if (found < 0) missing.push(shown[i]!);
+    else at = found + 1;
+  });
+  return missing;
+}

@@ -2,7 +2,8 @@
  * Runs inside the QEMU guest: the README's examples, as written there. The
  * TypeScript examples (the device's, the heaps') are compiled and run
  * against the package, and print what the README shows (up to the
- * numbers); the CLI lines run one by one.
+ * numbers); the CLI lines run one by one, each printing what the README
+ * shows after it (in shape: numbers and column widths aside).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { projectRoot } from '../../lib/paths';
-import { readmeExample, shape } from '../support/readme';
+import { consoleExample, exampleProgram, missingInShape, readmeExample, shape } from '../support/readme';
 import { insmod, rmmod, TEST_MODULE } from './support/guest';
 
 const root = projectRoot();
@@ -21,12 +22,8 @@ afterAll(() => rmmod('gcma_test'));
 it.each(['api', 'heap'])('runs the %s example and prints what the README shows', (name) => {
   const { code, output } = readmeExample(root, name);
   expect(output).not.toBeNull();
-  // The package is this checkout; top-level await needs an async body.
-  const body = code.replace(/from 'gcma'/, `from ${JSON.stringify(join(root, 'dist', 'lib', 'index.js'))}`);
-  const imports = body.split('\n').filter((l) => l.startsWith('import '));
-  const rest = body.split('\n').filter((l) => !l.startsWith('import '));
-  const source = `${imports.join('\n')}\n(async () => {\n${rest.join('\n')}\n})().catch((e) => { console.error(e); process.exit(1); });\n`;
-  const js = ts.transpileModule(source, {
+  // The package is this checkout (test/host/docs.test.ts type-checks the same program)
+  const js = ts.transpileModule(exampleProgram(code, join(root, 'dist', 'lib', 'index.js')), {
     compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, lib: ['lib.es2022.d.ts', 'lib.esnext.disposable.d.ts'] },
     reportDiagnostics: true,
   });
@@ -37,14 +34,12 @@ it.each(['api', 'heap'])('runs the %s example and prints what the README shows',
   expect(shape(printed)).toEqual(shape(output!));
 });
 
-it('runs the CLI lines', () => {
-  const { code } = readmeExample(root, 'cli');
-  for (const line of code.trim().split('\n')) {
-    const r = spawnSync('sh', ['-c', line], { cwd: root, encoding: 'utf8' });
-    expect({ line, status: r.status, stderr: r.stderr }).toEqual({ line, status: 0, stderr: '' });
-    if (line.includes('session --json')) {
-      const replies = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ok: boolean });
-      expect(replies.map((x) => x.ok)).toEqual([true, true, true, true]);
-    }
+it('runs the CLI lines, each printing what the README shows (in shape)', () => {
+  const steps = consoleExample(root, 'cli');
+  expect(steps.length).toBeGreaterThan(5);
+  for (const { command, output } of steps) {
+    const r = spawnSync('sh', ['-c', command], { cwd: root, encoding: 'utf8' });
+    expect({ command, status: r.status, stderr: r.stderr }).toEqual({ command, status: 0, stderr: '' });
+    expect({ command, missing: missingInShape(output, r.stdout.trimEnd().split('\n')) }).toEqual({ command, missing: [] });
   }
 });
