@@ -26,3 +26,8 @@ export function mountScratch(disk: string, mnt: string, opts: ScratchOptions = {
 export function mountExt4(disk: string, mnt: string): void {
   execFileSync('mount', ['-t', 'ext4', disk, mnt]);
 }
+
+/** Unmount what {@link mountScratch} or {@link mountExt4} mounted; throws with umount's message if it fails. */
+export function unmount(mnt: string): void {
+  execFileSync('umount', [mnt], { stdio: ['ignore', 'ignore', 'pipe'] });
+}

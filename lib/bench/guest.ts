@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import { Device, type Allocation, type Area } from '../device';
 import { GcmaError } from '../errors';
 import { dropCaches, meminfoKiB, vmstatCounter } from '../procfs';
-import { mountScratch } from '../scratch';
+import { mountScratch, unmount } from '../scratch';
 import { cleancacheWorkingsetOnly, requireCleancacheStats, type CleancacheStats } from '../stats';
 import { offCpu, parseTraceEvents, TraceInstance } from '../tracing';
 import { measureHeaps, missingHeaps, type BenchHeap, type HeapResult } from './heaps';
@@ -408,7 +408,7 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
     hitRate: lookups ? pressure.restored / lookups : null,
   };
   writeFileSync(join(resultsDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
-  execFileSync('umount', [MOUNT]);
+  unmount(MOUNT);
   return report;
 }
 

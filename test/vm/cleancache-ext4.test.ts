@@ -11,7 +11,7 @@ import { closeSync, mkdirSync, openSync, truncateSync, writeFileSync, writeSync 
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/paths';
 import { cleancacheWorkingsetOnly } from '../../lib/stats';
-import { mountExt4, mountScratch } from '../../lib/scratch';
+import { mountExt4, mountScratch, unmount } from '../../lib/scratch';
 import { chunkData, MiB, readChunks, verifyChunks, writeChunks } from './support/pattern';
 import { AREA_PAGES, cleancacheStats, cmaFreeBytes, dropCaches, ensureArea, gcmaCapacityPages, holdAnonMemory, memAvailableBytes, readCounters, residentPages } from './support/guest';
 import { scaled, SOAK } from './support/scale';
@@ -109,7 +109,7 @@ describe.each([4096, 1024])('ext4 with %i-byte blocks', (blockSize) => {
   });
 
   afterAll(() => {
-    if (disk) execFileSync('umount', [mnt], { stdio: 'ignore' });
+    if (disk) unmount(mnt);
   });
 
   it('donates the GCMA area to cleancache', () => {
@@ -323,7 +323,7 @@ describe.each([4096, 1024])('ext4 with %i-byte blocks', (blockSize) => {
   blockSizeIndependent('drops every copy at unmount and reads the disk after remount', () => {
     cacheInCleancache(at.remount, span);
     expect(cleancacheStats()['cached']).toBeGreaterThan(0);
-    execFileSync('umount', [mnt]);
+    unmount(mnt);
     expect(cleancacheStats()['cached']).toBe(0);
     mount();
     // Where the copies were (the whole file: 20 s more under TCG, for ext4's own persistence)

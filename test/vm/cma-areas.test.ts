@@ -12,7 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Device, type Allocation, type Area } from '../../lib/device';
 import { OutOfMemoryError } from '../../lib/errors';
 import { formatPfn } from '../../lib/pfn-range';
-import { mountScratch } from '../../lib/scratch';
+import { mountScratch, unmount } from '../../lib/scratch';
 import { parseTraceEvents, TRACEFS, type TraceEvent } from '../../lib/tracing';
 import { cmaAreaStats, type CmaAreaStats } from '../../lib/stats';
 import { cmaFreeBytes, holdAnonMemory, insmod, memAvailableBytes, readCounters, rmmod, TEST_MODULE, vmstat } from './support/guest';
@@ -86,7 +86,7 @@ afterAll(() => {
   if (proactiveness) writeFileSync(PROACTIVENESS, proactiveness);
   dev?.close();
   try {
-    if (mounted) execFileSync('umount', [mnt], { stdio: 'ignore' });
+    if (mounted) unmount(mnt);
   } finally {
     rmmod('gcma_test');
   }

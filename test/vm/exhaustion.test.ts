@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Device, type Area } from '../../lib/device';
 import { GcmaError } from '../../lib/errors';
-import { mountScratch } from '../../lib/scratch';
+import { mountScratch, unmount } from '../../lib/scratch';
 import { requireCleancacheStats, type CleancacheStats } from '../../lib/stats';
 import { cmaFreeBytes, ensureArea, insmod, memAvailableBytes, memTotalBytes, rmmod, TEST_MODULE, vmstat } from './support/guest';
 import { scaled } from './support/scale';
@@ -85,7 +85,7 @@ afterAll(async () => {
   await stop(hog);
   await stop(reader);
   dev?.close();
-  execFileSync('umount', [mnt], { stdio: 'ignore' });
+  unmount(mnt);
   rmmod('gcma_test');
 });
 

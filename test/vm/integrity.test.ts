@@ -17,7 +17,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/paths';
-import { mountExt4, mountScratch } from '../../lib/scratch';
+import { mountExt4, mountScratch, unmount } from '../../lib/scratch';
 import { requireCleancacheStats, type CleancacheStats } from '../../lib/stats';
 import { dropCaches, ensureArea, insmod, readCounters, rmmod, TEST_MODULE } from './support/guest';
 import { chunkData, MiB, verifyChunks, writeChunks } from './support/pattern';
@@ -57,7 +57,7 @@ function mount(i: number): void {
 }
 
 function umount(i: number): void {
-  execFileSync('umount', [mounts[i]!]);
+  unmount(mounts[i]!);
 }
 
 interface FioResult {
@@ -164,7 +164,13 @@ afterAll(async () => {
     churn.kill('SIGTERM');
     await done;
   }
-  for (let i = 0; i < mounts.length; i++) spawnSync('umount', [mounts[i]!]);
+  for (const m of mounts) {
+    try {
+      unmount(m);
+    } catch {
+      // not mounted: a test failed before mounting it again
+    }
+  }
   rmmod('gcma_test');
 });
 

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { DmaHeap } from '../../../lib/dma-heap';
 import { countNonZero } from '../../../lib/heap-cli';
 import { dropCaches } from '../../../lib/procfs';
-import { mountScratch } from '../../../lib/scratch';
+import { mountScratch, unmount } from '../../../lib/scratch';
 import { readCounters } from './guest';
 
 export const MARKER = Buffer.from('GCMA-HEAP-MARKER: file data that must never reach a buffer\n');
@@ -106,7 +106,7 @@ export function huntMarker(disk: string, mnt: string, heaps: readonly string[], 
     writeMarkedFile(file, fileMiB);
     return heaps.map((heap) => hunt(file, heap, allocations, refillEvery));
   } finally {
-    execFileSync('umount', [mnt]);
+    unmount(mnt);
   }
 }
 
