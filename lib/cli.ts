@@ -10,8 +10,9 @@
  *   gcma heap list|alloc                    dma-buf heaps (lib/heap-cli.ts)
  *   gcma bench [options]                    GCMA vs CMA under pressure, in the VM
  *
- * Exit status: 0 success; 1 error; 2 usage; 3 the kernel (or the library
- * before it) refused a device command; 4 no usable device (module not
+ * Exit status: 0 success; 1 error; 2 usage (an argument the library
+ * refused as a mistake too); 3 the kernel (or the library, knowing it
+ * would) refused a device command; 4 no usable device (module not
  * loaded, not root); for `vm`, the guest command's own status, or 125 when
  * the VM itself failed (no boot, timeout, kernel panic/oops/WARN).
  */
@@ -25,7 +26,6 @@ import { formatReport } from './bench/report';
 import { Device } from './device';
 import { allocAndFree, EXIT, exitCodeFor, formatAreas, formatRuns, listAreas, resolveArea, runSession } from './device-cli';
 import { table } from './util/table';
-import { GcmaError } from './errors';
 import { allocFromHeap, formatHeapAlloc, formatHeaps, listHeaps, parseBytes } from './heap-cli';
 import { PfnRange } from './pfn-range';
 import { cleancacheStats } from './stats';
@@ -407,6 +407,6 @@ main(argv).then(
       process.exit(EXIT.USAGE);
     }
     console.error(`gcma: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(err instanceof GcmaError ? exitCodeFor(err) : EXIT.ERROR);
+    process.exit(exitCodeFor(err));
   },
 );

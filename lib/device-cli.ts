@@ -7,17 +7,19 @@
  */
 import { createInterface } from 'node:readline';
 import { Device, type Area, type AreaStats, type Allocation, type Backing } from './device';
-import { DeviceMissingError, GcmaError, PermissionDeniedError, invalidArgument } from './errors';
+import { DeviceMissingError, GcmaError, invalidArgument, isArgumentError, PermissionDeniedError } from './errors';
 import { PfnRange } from './pfn-range';
 import { cleancacheStats } from './stats';
 import { table } from './util/table';
 
-/** Exit statuses: 0 done; 1 unexpected error; 2 usage; 3 the kernel or library refused; 4 no usable device. */
+/** Exit statuses: 0 done; 1 unexpected error; 2 usage (the command line, or an argument the library refused as such); 3 the kernel refused (or the library, knowing it would); 4 no usable device. */
 export const EXIT = { OK: 0, ERROR: 1, USAGE: 2, REFUSED: 3, NO_DEVICE: 4 } as const;
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof DeviceMissingError || err instanceof PermissionDeniedError) return EXIT.NO_DEVICE;
   if (err instanceof GcmaError) return EXIT.REFUSED;
+  // A number or name the library refused as an argument: the command line's
+  if (isArgumentError(err)) return EXIT.USAGE;
   return EXIT.ERROR;
 }
 
@@ -117,9 +119,11 @@ export async function allocAndFree(
 }
 
 export function formatRuns(runs: readonly AllocRun[]): string {
+  // Times with one decimal always (309.0, not 309): a column reads alike
   return table(
     ['AREA', 'PFNS', 'PAGES', 'ALLOC_US', 'FREE_US'],
-    runs.map((r) => [r.area, r.range, r.pages, Number((r.allocNs / 1000).toFixed(1)), Number((r.freeNs / 1000).toFixed(1))]),
+    runs.map((r) => [r.area, r.range, r.pages, (r.allocNs / 1000).toFixed(1), (r.freeNs / 1000).toFixed(1)]),
+    ['left', 'left', 'right', 'right', 'right'],
   );
 }
 

@@ -10,17 +10,19 @@
  */
 import {
   AlreadyFreedError,
+  argTypeError,
+  argValueError,
   callNative,
   callNativeAsync,
   fromNative,
   GcmaError,
   checkInteger,
-  invalidArgument,
   NameTooLongError,
   NoDeviceError,
   NotFoundError,
   NotSupportedError,
   OutOfAreaError,
+  outOfRange,
   PagesLostError,
   type Description,
 } from './errors';
@@ -106,13 +108,13 @@ function targetNumber(target: Target): number {
 }
 
 function checkCount(pages: unknown): number {
-  return checkInteger('page count', pages, 1, PFN_MAX + 1);
+  return checkInteger('pages', pages, 1, PFN_MAX + 1);
 }
 
 /** Refuse the names the kernel would refuse. */
 export function checkAreaName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0) throw invalidArgument(`an area name must be a non-empty string`);
-  if (name.includes('/') || name.includes('\0')) throw invalidArgument(`area name ${JSON.stringify(name)} must not contain '/' or NUL`);
+  if (typeof name !== 'string') throw argTypeError('name', 'string', name);
+  if (name.length === 0 || name.includes('/') || name.includes('\0')) throw argValueError('name', "must be a non-empty string without '/' or NUL", name);
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes > MAX_NAME_BYTES) {
     throw new NameTooLongError(`area name ${JSON.stringify(name)} is ${bytes} bytes; at most ${MAX_NAME_BYTES}`, { code: 'ENAMETOOLONG' });
@@ -184,7 +186,7 @@ export class Device implements Disposable {
     const limit = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     let v;
     try {
-      if (!Number.isInteger(limit) || limit < 1) throw invalidArgument(`maxInFlight must be a positive integer, not ${limit}`);
+      checkInteger('opts.maxInFlight', limit, 1, Number.MAX_SAFE_INTEGER);
       v = callNative(`query ${handle.path}`, () => handle.version());
     } catch (err) {
       handle.close();
@@ -421,7 +423,7 @@ export class Area {
       });
     }
     if (compound && (pages & (pages - 1)) !== 0) {
-      throw invalidArgument(`cannot ${what()}: a compound allocation needs a power-of-two page count`);
+      throw outOfRange('pages', 'a power of two for a compound allocation', pages);
     }
     if (opts.at !== undefined) {
       const range = PfnRange.of(opts.at, Math.min(pages, PFN_MAX + 1 - opts.at));
@@ -429,7 +431,7 @@ export class Area {
         throw new OutOfAreaError(`cannot ${what()}: ${range.format()} is not inside the area (${this.range.format()})`, { code: 'ERANGE' });
       }
       if (compound && opts.at % pages !== 0) {
-        throw invalidArgument(`cannot ${what()}: a compound range must start at a multiple of its size`);
+        throw outOfRange('opts.at', `a multiple of ${pages} (a compound range starts at a multiple of its size)`, opts.at);
       }
     }
     const flags = (opts.at === undefined ? c.ALLOC_ANYWHERE : 0) | (compound ? c.ALLOC_COMPOUND : 0) | (dma ? c.ALLOC_DMA : 0);

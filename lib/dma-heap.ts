@@ -15,7 +15,7 @@
  */
 import { closeSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { callNative, callNativeAsync, checkInteger, DeviceMissingError, GcmaError, HEAP_HINTS, invalidArgument } from './errors';
+import { argTypeError, argValueError, callNative, callNativeAsync, checkInteger, DeviceMissingError, GcmaError, HEAP_HINTS } from './errors';
 import { native, type NativeMapping } from './native';
 
 /** Where the kernel puts the heaps' nodes. */
@@ -63,7 +63,8 @@ export class DmaHeap {
 
   /** The heap of that name; throws a DeviceMissingError (ENOENT) when there is none. */
   static open(name: string, dir = DMA_HEAP_DIR): DmaHeap {
-    if (typeof name !== 'string' || !name || name.includes('/')) throw invalidArgument(`a heap name must be a non-empty string without '/', not ${JSON.stringify(name)}`);
+    if (typeof name !== 'string') throw argTypeError('name', 'string', name);
+    if (!name || name.includes('/')) throw argValueError('name', "must be a non-empty string without '/'", name);
     const path = join(dir, name);
     if (!existsSync(path)) {
       throw new DeviceMissingError(`cannot open heap ${name}: ENOENT: no such file, open ${path} (${HEAP_HINTS.open['ENOENT']})`, {
@@ -165,7 +166,7 @@ export class DmaBuf implements Disposable {
   /** DMA_BUF_IOCTL_SYNC: bracket CPU access to the mapping (read and write unless told). */
   sync(opts: SyncOptions = {}): void {
     const c = native().dmaBuf.constants;
-    if (opts.start && opts.end) throw invalidArgument('sync: start or end, not both');
+    if (opts.start && opts.end) throw argValueError('opts', 'must not ask for both start and end', opts);
     const rw = (opts.read ? c.DMA_BUF_SYNC_READ : 0) | (opts.write ? c.DMA_BUF_SYNC_WRITE : 0) || c.DMA_BUF_SYNC_RW;
     const fd = this.fd;
     callNative(`sync the dma-buf of heap ${this.heap.name}`, () => native().dmaBuf.sync(fd, rw | (opts.end ? c.DMA_BUF_SYNC_END : c.DMA_BUF_SYNC_START)), HEAP_HINTS);

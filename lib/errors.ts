@@ -1,13 +1,18 @@
 /**
- * Typed errors. Every error this package throws is a {@link GcmaError};
+ * Typed errors. An argument of the wrong type or out of range is a
+ * `TypeError` (`code` 'ERR_INVALID_ARG_TYPE', or 'ERR_INVALID_ARG_VALUE'
+ * for a value no call could take) or a `RangeError` ('ERR_OUT_OF_RANGE'),
+ * as Node's own APIs throw. Every other error is a {@link GcmaError};
  * those that come from the kernel keep Node's SystemError shape: `code`
  * ('EINVAL'), `errno` (negative, as in Node: -22), `syscall` ('ioctl' or
  * 'open') and the ioctl `command` or the device `path`. The subclass is
  * chosen by `code` (and, for EACCES/ENOENT, by whether open or an ioctl
  * failed), following the errno table of include/uapi/linux/gcma_test.h.
- * Errors the library finds itself, before any system call, have no
- * `syscall` and no `errno`.
+ * Refusals the library makes itself, knowing the kernel would (an area
+ * that does not exist, a range outside the area), have no `syscall` and
+ * no `errno`.
  */
+import { inspect } from 'node:util';
 
 /** The fields of a {@link GcmaError}. */
 export interface GcmaErrorDetails {
@@ -231,15 +236,56 @@ export async function callNativeAsync<T>(what: Description, fn: () => Promise<T>
   }
 }
 
-/** An argument the library refuses before calling the kernel. */
+/** A malformed command of a text protocol (gcma session, the CLI's SIZE): EINVAL, as the kernel would say. */
 export function invalidArgument(message: string): InvalidArgumentError {
   return new InvalidArgumentError(message, { code: 'EINVAL' });
 }
 
-/** `v` if it is an integer in [min, max], else an InvalidArgumentError naming it. */
+/**
+ * The Node error codes of an argument mistake: ERR_INVALID_ARG_TYPE and
+ * ERR_INVALID_ARG_VALUE come as a TypeError, ERR_OUT_OF_RANGE as a RangeError.
+ */
+export type ArgumentErrorCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE';
+
+/** An argument mistake, as Node's own APIs throw it: a TypeError or a RangeError with a code. */
+export interface ArgumentError extends Error {
+  /** Which mistake. */
+  code: ArgumentErrorCode;
+}
+
+function received(v: unknown): string {
+  if (v === null || v === undefined) return `Received ${String(v)}`;
+  if (typeof v === 'object' || typeof v === 'function') return `Received an instance of ${(v as object).constructor?.name ?? 'Object'}`;
+  return `Received type ${typeof v} (${inspect(v)})`;
+}
+
+/** `name` is not of the `expected` type: a TypeError with code ERR_INVALID_ARG_TYPE, as Node's. */
+export function argTypeError(name: string, expected: string, actual: unknown): TypeError & { code: 'ERR_INVALID_ARG_TYPE' } {
+  return Object.assign(new TypeError(`The "${name}" argument must be of type ${expected}. ${received(actual)}`), { code: 'ERR_INVALID_ARG_TYPE' as const });
+}
+
+/** `name` has a value no call could take (`reason`): a TypeError with code ERR_INVALID_ARG_VALUE, as Node's. */
+export function argValueError(name: string, reason: string, actual: unknown): TypeError & { code: 'ERR_INVALID_ARG_VALUE' } {
+  return Object.assign(new TypeError(`The argument '${name}' ${reason}. Received ${inspect(actual)}`), { code: 'ERR_INVALID_ARG_VALUE' as const });
+}
+
+/** `name` is outside what it may be (`range`, e.g. '>= 1 && <= 64'): a RangeError with code ERR_OUT_OF_RANGE, as Node's. */
+export function outOfRange(name: string, range: string, actual: unknown): RangeError & { code: 'ERR_OUT_OF_RANGE' } {
+  return Object.assign(new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${inspect(actual)}`), {
+    code: 'ERR_OUT_OF_RANGE' as const,
+  });
+}
+
+/** Whether `err` is an argument mistake (an {@link ArgumentError}) rather than a refusal. */
+export function isArgumentError(err: unknown): err is ArgumentError {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (err instanceof TypeError || err instanceof RangeError) && (code === 'ERR_INVALID_ARG_TYPE' || code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_OUT_OF_RANGE');
+}
+
+/** `v` if it is a number that is an integer in [min, max]: else a TypeError, or a RangeError, naming it. */
 export function checkInteger(name: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw invalidArgument(`${name} must be an integer from ${min} to ${max}, not ${String(v)}`);
-  }
+  if (typeof v !== 'number') throw argTypeError(name, 'number', v);
+  if (!Number.isInteger(v)) throw outOfRange(name, 'an integer', v);
+  if (v < min || v > max) throw outOfRange(name, `>= ${min} && <= ${max}`, v);
   return v;
 }

@@ -86,6 +86,7 @@ export async function allocFromHeap(name: string, bytes: number, holdMs: number)
 export function formatHeapAlloc(r: HeapAllocResult): string {
   return table(
     ['HEAP', 'BYTES', 'ALLOC_MS', 'NONZERO', 'HELD_MS'],
-    [[r.heap, r.bytes, Number(r.allocMs.toFixed(3)), r.nonZeroBytes, r.heldMs]],
+    [[r.heap, r.bytes, r.allocMs.toFixed(3), r.nonZeroBytes, r.heldMs]],
+    ['left', 'right', 'right', 'right', 'right'],
   );
 }

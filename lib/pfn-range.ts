@@ -5,7 +5,7 @@
  * InvalidArgumentError rather than silently rounded.
  */
 import { readFileSync } from 'node:fs';
-import { checkInteger, invalidArgument } from './errors';
+import { argValueError, checkInteger, outOfRange } from './errors';
 import { kibField } from './procfs';
 
 /** The largest PFN the device and this type accept (GCMA_TEST_PFN_MAX). */
@@ -44,14 +44,14 @@ export class PfnRange implements Iterable<number> {
 
   /** `count` pages from `start`. */
   static of(start: number, count: number): PfnRange {
-    checkInteger('start PFN', start, 0, PFN_MAX);
-    checkInteger('page count', count, 1, PFN_MAX + 1 - start);
+    checkInteger('start', start, 0, PFN_MAX);
+    checkInteger('count', count, 1, PFN_MAX + 1 - start);
     return new PfnRange(start, count);
   }
 
   /** From `start` up to and including `last`. */
   static inclusive(start: number, last: number): PfnRange {
-    checkInteger('last PFN', last, 0, PFN_MAX);
+    checkInteger('last', last, 0, PFN_MAX);
     return PfnRange.of(start, last - start + 1);
   }
 
@@ -62,11 +62,12 @@ export class PfnRange implements Iterable<number> {
   static fromBytes(address: number | bigint, bytes: number | bigint, pageSize = systemPageSize()): PfnRange {
     const a = BigInt(address);
     const b = BigInt(bytes);
-    const p = BigInt(checkInteger('page size', pageSize, 1, 2 ** 30));
-    if (a < 0n || b <= 0n) throw invalidArgument(`need a non-negative address and a positive byte count, not ${address} + ${bytes}`);
+    const p = BigInt(checkInteger('pageSize', pageSize, 1, 2 ** 30));
+    if (a < 0n) throw outOfRange('address', '>= 0', address);
+    if (b <= 0n) throw outOfRange('bytes', '>= 1', bytes);
     const first = a / p;
     const last = (a + b - 1n) / p;
-    if (last > BigInt(PFN_MAX)) throw invalidArgument(`bytes ${formatPfn(Number(a))}+${b} reach above PFN ${formatPfn(PFN_MAX)}`);
+    if (last > BigInt(PFN_MAX)) throw outOfRange('bytes', `within PFN ${formatPfn(PFN_MAX)} from ${formatPfn(Number(a))}`, bytes);
     return PfnRange.inclusive(Number(first), Number(last));
   }
 
@@ -77,10 +78,10 @@ export class PfnRange implements Iterable<number> {
   static parse(text: string): PfnRange {
     const num = String.raw`(0[xX][0-9a-fA-F]+|\d+)`;
     const m = new RegExp(`^\\s*${num}\\s*(?:([-+])\\s*${num})?\\s*$`).exec(text);
-    if (!m) throw invalidArgument(`not a PFN range: '${text}' (expected e.g. 0x12000-0x12fff or 0x12000+16)`);
+    if (!m) throw argValueError('text', 'is not a PFN range (e.g. 0x12000-0x12fff, 0x12000+16 or 0x12000)', text);
     const parseNum = (s: string): number => {
       const v = Number(s);
-      if (!Number.isSafeInteger(v)) throw invalidArgument(`PFN ${s} is too large (maximum ${formatPfn(PFN_MAX)})`);
+      if (!Number.isSafeInteger(v)) throw outOfRange('text', `a PFN <= ${formatPfn(PFN_MAX)}`, s);
       return v;
     };
     const start = parseNum(m[1]!);
@@ -124,7 +125,7 @@ export class PfnRange implements Iterable<number> {
 
   /** [the first `pages` pages, the rest]; `pages` from 1 to count - 1. */
   split(pages: number): [PfnRange, PfnRange] {
-    checkInteger('split point', pages, 1, this.count - 1);
+    checkInteger('pages', pages, 1, this.count - 1);
     return [new PfnRange(this.start, pages), new PfnRange(this.start + pages, this.count - pages)];
   }
 

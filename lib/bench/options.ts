@@ -2,7 +2,7 @@
  * Benchmark options: what the main job measures, and the quick mode the
  * test command runs. The same object goes from the host to the guest.
  */
-import { invalidArgument } from '../errors';
+import { argValueError, checkInteger, outOfRange } from '../errors';
 
 export interface BenchOptions {
   /**
@@ -88,9 +88,7 @@ export function cmaParameters(o: BenchOptions): string[] {
 }
 
 export function checkOptions(o: BenchOptions): BenchOptions {
-  const positive = (name: string, v: number): void => {
-    if (!Number.isInteger(v) || v < 1) throw invalidArgument(`${name} must be a positive integer, not ${v}`);
-  };
+  const positive = (name: string, v: number): void => void checkInteger(name, v, 1, Number.MAX_SAFE_INTEGER);
   positive('areaMiB', o.areaMiB);
   positive('reps', o.reps);
   positive('rounds', o.rounds);
@@ -100,18 +98,12 @@ export function checkOptions(o: BenchOptions): BenchOptions {
   positive('dataMiB', o.dataMiB);
   positive('memoryMiB', o.memoryMiB);
   positive('heapRounds', o.heapRounds);
-  if (o.seed !== undefined && (!Number.isInteger(o.seed) || o.seed < 0 || o.seed >= 2 ** 32)) throw invalidArgument(`seed must be an integer in [0, 2^32), not ${o.seed}`);
-  if (o.rtPriority !== undefined && (!Number.isInteger(o.rtPriority) || o.rtPriority < 1 || o.rtPriority > 99)) {
-    throw invalidArgument(`rtPriority must be an integer in [1, 99], not ${o.rtPriority}`);
-  }
-  if (o.sizes.length === 0) throw invalidArgument('no request sizes');
-  for (const s of o.heapSizesMiB) positive('a heap buffer size', s);
-  const bigBuffers = o.heapSizesMiB.filter((s) => s > o.areaMiB);
-  if (bigBuffers.length) throw invalidArgument(`heap buffer sizes ${bigBuffers.join(', ')} MiB do not fit a ${o.areaMiB} MiB area`);
-  for (const s of o.sizes) positive('a request size', s);
+  if (o.seed !== undefined) checkInteger('seed', o.seed, 0, 2 ** 32 - 1);
+  if (o.rtPriority !== undefined) checkInteger('rtPriority', o.rtPriority, 1, 99);
+  if (o.sizes.length === 0) throw argValueError('sizes', 'must name at least one request size', o.sizes);
+  o.heapSizesMiB.forEach((s, i) => checkInteger(`heapSizesMiB[${i}]`, s, 1, o.areaMiB));
   const areaPages = (o.areaMiB * 1024 * 1024) / 4096;
-  const big = o.sizes.filter((s) => s > areaPages);
-  if (big.length) throw invalidArgument(`request sizes ${big.join(', ')} do not fit a ${o.areaMiB} MiB area (${areaPages} pages)`);
-  if (3 * o.areaMiB >= o.memoryMiB / 2) throw invalidArgument(`three ${o.areaMiB} MiB areas need more than ${o.memoryMiB} MiB of guest memory`);
+  o.sizes.forEach((s, i) => checkInteger(`sizes[${i}]`, s, 1, areaPages));
+  if (3 * o.areaMiB >= o.memoryMiB / 2) throw outOfRange('memoryMiB', `more than 6 x areaMiB (${6 * o.areaMiB}): three ${o.areaMiB} MiB areas in at most half the guest`, o.memoryMiB);
   return o;
 }

@@ -11,6 +11,7 @@ import { getSystemErrorName } from 'node:util';
 import { checkAreaName, Device } from '../../lib/device';
 import * as errors from '../../lib/errors';
 import { native } from '../../lib/native';
+import { caught } from '../support/throws';
 
 const { fromNative, GcmaError } = errors;
 
@@ -69,8 +70,21 @@ describe('fromNative', () => {
 });
 
 describe('refused before the kernel', () => {
-  it.each([[''], ['a/b'], ['a\0b'], [42]])('area name %p', (name) => {
-    expect(() => checkAreaName(name)).toThrow(errors.InvalidArgumentError);
+  it.each([[''], ['a/b'], ['a\0b']])('area name %p: a TypeError, ERR_INVALID_ARG_VALUE, as Node says', (name) => {
+    expect(caught(() => checkAreaName(name))).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+  });
+
+  it('an area name that is no string: ERR_INVALID_ARG_TYPE; a number out of range: ERR_OUT_OF_RANGE; both argument errors, no GcmaError', () => {
+    const type = caught(() => checkAreaName(42));
+    expect(type).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: 'The "name" argument must be of type string. Received type number (42)' });
+    const range = caught(() => errors.checkInteger('pages', 0, 1, 8));
+    expect(range).toMatchObject({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: 'The value of "pages" is out of range. It must be >= 1 && <= 8. Received 0' });
+    expect([type, range].map((e) => [errors.isArgumentError(e), e instanceof errors.GcmaError])).toEqual([
+      [true, false],
+      [true, false],
+    ]);
+    // The control: a kernel-typed error is none
+    expect(errors.isArgumentError(new errors.InvalidArgumentError('x', { code: 'EINVAL' }))).toBe(false);
   });
 
   it('a name of 32 bytes is too long; 31 is not', () => {

@@ -1,6 +1,9 @@
 /** PfnRange: construction limits, parse/format, set operations, alignment. */
 import { execFileSync } from 'node:child_process';
-import { InvalidArgumentError } from '../../lib/errors';
+import { caught } from '../support/throws';
+
+const outOfRange = { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' };
+const badValue = { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' };
 import { PFN_MAX, PfnRange, systemPageSize } from '../../lib/pfn-range';
 
 describe('construction', () => {
@@ -21,7 +24,7 @@ describe('construction', () => {
     [PFN_MAX, 2],
     [2 ** 53, 1],
   ])('refuses start %p count %p', (start, count) => {
-    expect(() => PfnRange.of(start, count)).toThrow(InvalidArgumentError);
+    expect(caught(() => PfnRange.of(start, count))).toMatchObject(outOfRange);
   });
 
   it('reaches PFN_MAX exactly', () => {
@@ -30,7 +33,11 @@ describe('construction', () => {
   });
 
   it('refuses non-numbers at runtime', () => {
-    expect(() => PfnRange.of('5' as unknown as number, 1)).toThrow(/start PFN must be an integer/);
+    expect(caught(() => PfnRange.of('5' as unknown as number, 1))).toMatchObject({
+      name: 'TypeError',
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: `The "start" argument must be of type number. Received type string ('5')`,
+    });
   });
 });
 
@@ -43,9 +50,9 @@ describe('bytes', () => {
   });
 
   it('refuses empty and out-of-range byte ranges', () => {
-    expect(() => PfnRange.fromBytes(0, 0, 4096)).toThrow(InvalidArgumentError);
-    expect(() => PfnRange.fromBytes(-1, 1, 4096)).toThrow(InvalidArgumentError);
-    expect(() => PfnRange.fromBytes(1n << 70n, 1, 4096)).toThrow(/above PFN/);
+    expect(caught(() => PfnRange.fromBytes(0, 0, 4096))).toMatchObject({ ...outOfRange, message: expect.stringContaining('"bytes"') });
+    expect(caught(() => PfnRange.fromBytes(-1, 1, 4096))).toMatchObject({ ...outOfRange, message: expect.stringContaining('"address"') });
+    expect(caught(() => PfnRange.fromBytes(1n << 70n, 1, 4096))).toMatchObject({ ...outOfRange, message: expect.stringContaining('within PFN 0xfffffffffffff') });
   });
 
   it('uses the real page size by default', () => {
@@ -73,8 +80,12 @@ describe('parse and format', () => {
     expect(JSON.stringify(r)).toBe('{"start":2748,"count":7}');
   });
 
-  it.each(['', 'x', '0x10-', '0x20-0x10', '0x10+0', '1e3', '0x10--0x20', '0x1fffffffffffff+2', '0xfffffffffffffffff'])('refuses %p', (text) => {
-    expect(() => PfnRange.parse(text)).toThrow(InvalidArgumentError);
+  it.each(['', 'x', '0x10-', '1e3', '0x10--0x20'])('refuses %p: not a range', (text) => {
+    expect(caught(() => PfnRange.parse(text))).toMatchObject(badValue);
+  });
+
+  it.each(['0x20-0x10', '0x10+0', '0x1fffffffffffff+2', '0xfffffffffffffffff'])('refuses %p: out of range', (text) => {
+    expect(caught(() => PfnRange.parse(text))).toMatchObject(outOfRange);
   });
 });
 
@@ -97,8 +108,10 @@ describe('set operations', () => {
   it('splits', () => {
     const [x, y] = a.split(10);
     expect([x.start, x.count, y.start, y.count]).toEqual([100, 10, 110, 40]);
-    expect(() => a.split(0)).toThrow(InvalidArgumentError);
-    expect(() => a.split(50)).toThrow(InvalidArgumentError);
+    expect(caught(() => a.split(0))).toMatchObject(outOfRange);
+    expect(caught(() => a.split(50))).toMatchObject({ ...outOfRange, message: 'The value of "pages" is out of range. It must be >= 1 && <= 49. Received 50' });
+    // A type mistake is a TypeError
+    expect(caught(() => a.split('10' as unknown as number))).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
   });
 
   it('aligns to an order', () => {
@@ -106,12 +119,12 @@ describe('set operations', () => {
     expect(a.isAligned(3)).toBe(false);
     expect(a.alignTo(4)?.format()).toBe('0x70-0x8f'); // 112..143
     expect(PfnRange.of(1, 14).alignTo(4)).toBeNull();
-    expect(() => a.alignTo(-1)).toThrow(InvalidArgumentError);
+    expect(caught(() => a.alignTo(-1))).toMatchObject(outOfRange);
   });
 
   it('shifts and iterates', () => {
     expect(a.shift(-100).start).toBe(0);
-    expect(() => a.shift(-101)).toThrow(InvalidArgumentError);
+    expect(caught(() => a.shift(-101))).toMatchObject(outOfRange);
     expect([...PfnRange.of(7, 3)]).toEqual([7, 8, 9]);
   });
 });
