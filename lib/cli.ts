@@ -53,7 +53,7 @@ const COMMANDS: Record<string, string> = {
   'kernel build': `gcma kernel build [--flavour ${flavours}] [--json]
              (builds, or reuses from the cache, the patched kernel and, for
              flavours but the default, gcma_test.ko; prints the bzImage, or
-             with --json the flavour, release, bzImage, KDIR and module)`,
+             with --json the flavour, release, bzImage, KDIR and modules)`,
   'kernel check-series': `gcma kernel check-series [--flavour ${flavours}]`,
   vm: `gcma vm [--memory MiB] [--cpus N] [--cmdline PARAM]... [--disk IMG]...
           [--module KO]... [--results DIR] [--accel auto|kvm|tcg]
@@ -114,8 +114,8 @@ function parse(command: string, argv: readonly string[], options: OptionSpec, po
   if (parsed.values.help) throw new HelpRequest(command);
   if (positionals === 'command') {
     const end = parsed.tokens.findIndex((t) => t.kind === 'option-terminator');
-    const before = parsed.tokens.slice(0, end === -1 ? undefined : end).filter((t) => t.kind === 'positional');
-    if (before.length) throw usage(command, `unexpected '${before[0]!.kind === 'positional' ? before[0]!.value : ''}': options first, then -- COMMAND`);
+    const stray = parsed.tokens.slice(0, end === -1 ? undefined : end).find((t) => t.kind === 'positional');
+    if (stray?.kind === 'positional') throw usage(command, `unexpected '${stray.value}': options first, then -- COMMAND`);
     if (end === -1 || !parsed.positionals.length) throw usage(command, `gcma ${command} needs a command after --`);
   } else if (parsed.positionals.length !== positionals.length) {
     throw usage(command, `expected ${positionals.join(' ') || 'no arguments'}`);
