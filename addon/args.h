@@ -1,6 +1,8 @@
 // JavaScript arguments as the ioctl structs' fields want them: TypeError
-// for a wrong type, RangeError for a value the field or a JS number cannot
-// hold exactly. Whether the kernel accepts the value is the kernel's to say.
+// for a wrong type (code ERR_INVALID_ARG_TYPE; ERR_INVALID_ARG_VALUE for a
+// NUL in a string), RangeError (ERR_OUT_OF_RANGE) for a value the field or
+// a JS number cannot hold exactly, as Node's own APIs throw them. Whether
+// the kernel accepts the value is the kernel's to say.
 #ifndef GCMA_ADDON_ARGS_H
 #define GCMA_ADDON_ARGS_H
 

@@ -205,7 +205,8 @@ export type Description = string | (() => string);
 export function fromNative(err: unknown, what: Description, hints: ErrorHints = DEVICE_HINTS): unknown {
   if (typeof err !== 'object' || err === null) return err;
   const e = err as NativeErrorShape;
-  if (typeof e.code !== 'string') return err;
+  // The addon's argument mistakes pass as they are (Node's TypeError and RangeError)
+  if (typeof e.code !== 'string' || ARGUMENT_CODES.has(e.code)) return err;
   const isOpen = e.syscall === 'open';
   const Class = (isOpen ? OPEN_BY_CODE[e.code] : undefined) ?? BY_CODE[e.code] ?? GcmaError;
   const hint = (isOpen ? hints.open[e.code] : undefined) ?? hints.call[e.code] ?? '';
@@ -247,6 +248,8 @@ export function invalidArgument(message: string): InvalidArgumentError {
  */
 export type ArgumentErrorCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE';
 
+const ARGUMENT_CODES: ReadonlySet<string> = new Set<ArgumentErrorCode>(['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE']);
+
 /** An argument mistake, as Node's own APIs throw it: a TypeError or a RangeError with a code. */
 export interface ArgumentError extends Error {
   /** Which mistake. */
@@ -279,7 +282,7 @@ export function outOfRange(name: string, range: string, actual: unknown): RangeE
 /** Whether `err` is an argument mistake (an {@link ArgumentError}) rather than a refusal. */
 export function isArgumentError(err: unknown): err is ArgumentError {
   const code = (err as { code?: unknown } | null)?.code;
-  return (err instanceof TypeError || err instanceof RangeError) && (code === 'ERR_INVALID_ARG_TYPE' || code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_OUT_OF_RANGE');
+  return (err instanceof TypeError || err instanceof RangeError) && typeof code === 'string' && ARGUMENT_CODES.has(code);
 }
 
 /** `v` if it is a number that is an integer in [min, max]: else a TypeError, or a RangeError, naming it. */

@@ -62,10 +62,16 @@ describe('fromNative', () => {
     expect((fromNative(n, 'x') as Error).cause).toBe(n);
   });
 
-  it('passes through errors without an errno code (TypeErrors)', () => {
+  it("passes through errors without an errno code, and the addon's argument mistakes (TypeErrors, RangeErrors)", () => {
     const t = new TypeError('count must be a number');
     expect(fromNative(t, 'x')).toBe(t);
     expect(fromNative('s', 'x')).toBe('s');
+    for (const code of ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE']) {
+      const e = Object.assign(new RangeError('startPfn must be an integer from 0 to 9'), { code });
+      expect(fromNative(e, 'x')).toBe(e);
+    }
+    // The control: an errno code is typed
+    expect(fromNative(nativeError('EBUSY', -16, 'ioctl'), 'x')).toBeInstanceOf(errors.BusyError);
   });
 });
 
@@ -131,7 +137,8 @@ describe('the addon on the host (no gcma_test module here)', () => {
     expect(named.map((n) => [n, errnoName(n)])).toEqual(named.map((n) => [n, getSystemErrorName(-n)]));
     expect([errnoName(35), errnoName(116), errnoName(4000)]).toEqual(['EDEADLK', 'ESTALE', 'UNKNOWN']);
     // The addon's RangeError, of another realm than jest's
-    expect(() => errnoName(-1)).toThrow('errno must be an integer from 0 to 4095');
+    expect(caught(() => errnoName(-1))).toMatchObject({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: 'errno must be an integer from 0 to 4095' });
+    expect(caught(() => errnoName('1' as unknown as number))).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
   });
 
   it('an open file that is not the device answers ENOTTY: AbiMismatchError', () => {

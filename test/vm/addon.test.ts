@@ -287,8 +287,14 @@ describe('refused by the library before the kernel', () => {
     expect(raw(() => dev.handle.alloc(c.TARGET_GCMA, area.index, 0x80, 0, 1))).toMatchObject({ code: 'EINVAL' });
     expect(errors.fromNative(raw(() => dev.handle.alloc(c.TARGET_GCMA, area.index, 0, area.range.last, 2)), 'x')).toBeInstanceOf(errors.OutOfAreaError);
     // Built in the addon's realm: compare names, not constructors
-    expect(caught(() => dev.handle.alloc(c.TARGET_GCMA, area.index, 0, -1, 1))).toMatchObject({ name: 'RangeError', message: 'startPfn must be an integer from 0 to 9007199254740991' });
-    expect(caught(() => dev.handle.free(c.TARGET_GCMA, '1' as unknown as number, 1))).toMatchObject({ name: 'TypeError', message: 'startPfn must be a number' });
+    expect(caught(() => dev.handle.alloc(c.TARGET_GCMA, area.index, 0, -1, 1))).toMatchObject({
+      name: 'RangeError',
+      code: 'ERR_OUT_OF_RANGE',
+      message: 'startPfn must be an integer from 0 to 9007199254740991',
+    });
+    expect(caught(() => dev.handle.free(c.TARGET_GCMA, '1' as unknown as number, 1))).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: 'startPfn must be a number' });
+    // Through the library, as they are
+    expect(errors.fromNative(caught(() => dev.handle.register('a\0b', 1)), 'x')).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
   });
 
   it('the Into forms write the object forms\' numbers to a Float64Array, refuse any other, and keep errno', () => {
