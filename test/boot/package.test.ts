@@ -16,6 +16,7 @@ import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { projectRoot } from '../../lib/paths';
 import { runInVm } from '../../lib/vm/runner';
+import { userProjectOptions } from '../support/readme';
 import { SMALL_GUEST_MIB, testKernel, testModule } from '../support/test-kernel';
 
 jest.setTimeout(600_000);
@@ -91,17 +92,7 @@ it("installs in another project, builds the addon there, and the project's stric
   expect(readdirSync(join(project, 'node_modules', 'gcma', 'build', 'Release'))).toContain('gcma.node');
   const file = join(project, 'main.ts');
   writeFileSync(file, SCRIPT);
-  const options: ts.CompilerOptions = {
-    strict: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.CommonJS,
-    moduleResolution: ts.ModuleResolutionKind.Node10,
-    lib: ['lib.es2022.d.ts', 'lib.esnext.disposable.d.ts'],
-    types: ['node'],
-    typeRoots: [join(root, 'node_modules', '@types')],
-    outDir: project,
-  };
-  const program = ts.createProgram([file], options);
+  const program = ts.createProgram([file], { ...userProjectOptions(root), outDir: project });
   const emitted = program.emit();
   const errors = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics].map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
   expect(errors).toEqual([]);

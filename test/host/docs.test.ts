@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import * as api from '../../lib/index';
 import { projectRoot } from '../../lib/paths';
-import { consoleExample, exampleProgram, missingInShape, readmeExample } from '../support/readme';
+import { consoleExample, exampleProgram, missingInShape, readmeExample, userProjectOptions } from '../support/readme';
 
 jest.setTimeout(120_000);
 
@@ -39,17 +39,7 @@ function typeErrors(code: string): string[] {
   try {
     const file = join(dir, 'example.ts');
     writeFileSync(file, exampleProgram(code, join(root, 'lib', 'index')));
-    const program = ts.createProgram([file], {
-      strict: true,
-      noEmit: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.CommonJS,
-      moduleResolution: ts.ModuleResolutionKind.Node10,
-      esModuleInterop: true,
-      lib: ['lib.es2022.d.ts', 'lib.esnext.disposable.d.ts'],
-      types: ['node'],
-      typeRoots: [join(root, 'node_modules', '@types')],
-    });
+    const program = ts.createProgram([file], { ...userProjectOptions(root), noEmit: true });
     return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
   } finally {
     rmSync(dir, { recursive: true, force: true });

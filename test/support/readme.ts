@@ -1,6 +1,7 @@
 /** The README's examples, marked `<!-- example: NAME ... -->` before their code block. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ts from 'typescript';
 
 export interface ReadmeExample {
   code: string;
@@ -80,4 +81,22 @@ export function missingInShape(shown: readonly string[], printed: readonly strin
     else at = found + 1;
   });
   return missing;
+}
+
+/**
+ * The compiler options of a user's strict TypeScript project on Node
+ * (the README's prerequisites: esnext.disposable for `using`), with this
+ * checkout's @types/node.
+ */
+export function userProjectOptions(root: string): ts.CompilerOptions {
+  return {
+    strict: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    esModuleInterop: true,
+    lib: ['lib.es2022.d.ts', 'lib.esnext.disposable.d.ts'],
+    types: ['node'],
+    typeRoots: [join(root, 'node_modules', '@types')],
+  };
 }
