@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { projectRoot } from '../../lib/paths';
-import { consoleExample, exampleProgram, missingInShape, readmeExample, shape } from '../support/readme';
+import { consoleExample, exampleProgram, missingInShape, readmeExample, shape, userProjectOptions } from '../support/readme';
 import { insmod, rmmod, TEST_MODULE } from './support/guest';
 
 const root = projectRoot();
@@ -24,7 +24,7 @@ it.each(['api', 'heap'])('runs the %s example and prints what the README shows',
   expect(output).not.toBeNull();
   // The package is this checkout (test/host/docs.test.ts type-checks the same program)
   const js = ts.transpileModule(exampleProgram(code, join(root, 'dist', 'lib', 'index.js')), {
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, lib: ['lib.es2022.d.ts', 'lib.esnext.disposable.d.ts'] },
+    compilerOptions: userProjectOptions(root),
     reportDiagnostics: true,
   });
   expect(js.diagnostics ?? []).toEqual([]);
