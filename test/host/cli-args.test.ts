@@ -6,6 +6,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { formatRuns } from '../../lib/device-cli';
+import { formatHeapAlloc } from '../../lib/heap-cli';
 import { projectRoot } from '../../lib/paths';
 
 const cli = join(projectRoot(), 'dist', 'lib', 'cli.js');
@@ -65,4 +67,20 @@ it.each([
   expect(first).toContain(reason);
   expect([u, rest[0]]).toEqual(['usage:', expect.stringContaining(usage)]);
   expect(r.stderr.match(/^ {2}gcma /gm)).toHaveLength(1);
+});
+
+// A whole number of microseconds printed as 309, not 309.0, made the
+// README's CLI output differ in shape from one run to the next
+it('prints the time columns with their decimals always, right-aligned', () => {
+  const runs = formatRuns([
+    { area: 'a', range: '0x0-0x0', pages: 1, allocNs: 309_000, freeNs: 1_200 },
+    { area: 'a', range: '0x0-0x0', pages: 1, allocNs: 12_345_600, freeNs: 80_000 },
+  ]).split('\n');
+  expect(runs).toEqual([
+    'AREA  PFNS     PAGES  ALLOC_US  FREE_US',
+    'a     0x0-0x0      1     309.0      1.2',
+    'a     0x0-0x0      1   12345.6     80.0',
+  ]);
+  const heap = formatHeapAlloc({ heap: 'h', bytes: 4096, allocMs: 74, nonZeroBytes: 0, heldMs: 0 }).split('\n');
+  expect(heap[1]).toMatch(/^h\s+4096\s+74\.000\s+0\s+0$/);
 });
