@@ -3,6 +3,7 @@
 #   make run          main job: build everything, boot the VM, benchmark GCMA vs CMA
 #   make test         all tests: host suites, VM boot tests, series check, VM suites
 #   make test SUITES=integrity,model   just those VM suites, in one boot
+#   make test KERNEL=bzImage KDIR=dir  test a kernel built elsewhere (no build, no series check)
 #   make soak         the VM suites that have a long form, at soak scale
 #   make module       build the out-of-tree module against KDIR
 #   make vm CMD='uname -a'   run a command inside the VM
@@ -80,11 +81,11 @@ $(FSCRYPT_TOOL): test/fscrypt/fscrypt_key.c
 test soak: export GCMA_T0 := $(shell date +%s%3N)
 test: setup
 	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(HEAP_TEST) $(HEAP_BENCH) $(ROUNDTRIP_BENCH) $(FSCRYPT_TOOL)
-	node dist/test/run.js
+	node dist/test/run.js $(if $(KERNEL),--kernel $(KERNEL) --kdir $(KDIR))
 
 soak: setup
 	$(MAKE) --no-print-directory addon $(UAPI_TEST) $(HEAP_TEST) $(HEAP_BENCH) $(ROUNDTRIP_BENCH) $(FSCRYPT_TOOL)
-	node dist/test/run.js --soak
+	node dist/test/run.js --soak $(if $(KERNEL),--kernel $(KERNEL) --kdir $(KDIR))
 
 run: kernel
 	$(MAKE) module addon $(HEAP_BENCH) $(ROUNDTRIP_BENCH)

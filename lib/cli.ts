@@ -4,7 +4,7 @@
  *
  *   gcma kernel build [--flavour NAME]      build (or reuse) the patched kernel
  *   gcma kernel check-series [--flavour NAME] build after each patch of the series
- *   gcma vm [options] -- COMMAND [ARG...]   boot it under QEMU and run COMMAND
+ *   gcma vm [options] -- COMMAND [ARG...]   boot it (or --kernel BZIMAGE) under QEMU and run COMMAND
  *   gcma status [--json]                    what this kernel has of GCMA
  *   gcma areas|register|alloc|stats|session the test device (lib/device-cli.ts)
  *   gcma heap list|alloc                    dma-buf heaps (lib/heap-cli.ts)
@@ -17,7 +17,8 @@
  * the VM itself failed (no boot, timeout, kernel panic/oops/WARN).
  */
 import { parseArgs } from 'node:util';
-import { buildKernel, FLAVOURS } from './kernel/build';
+import { buildKernel, FLAVOURS, type KernelBuild } from './kernel/build';
+import { externalKernel, type KernelUse } from './kernel/external';
 import { checkSeriesBuilds } from './kernel/series-check';
 import { buildModuleFor, TEST_MODULE_SOURCE } from './kernel/module';
 import { DEFAULT_OPTIONS, QUICK_OPTIONS, type BenchOptions } from './bench/options';
@@ -57,7 +58,11 @@ const COMMANDS: Record<string, string> = {
   'kernel check-series': `gcma kernel check-series [--flavour ${flavours}]`,
   vm: `gcma vm [--memory MiB] [--cpus N] [--cmdline PARAM]... [--disk IMG]...
           [--module KO]... [--results DIR] [--accel auto|kvm|tcg]
-          [--timeout SECONDS] [--flavour NAME] -- COMMAND [ARG...]`,
+          [--timeout SECONDS] [--flavour NAME | --kernel BZIMAGE [--kdir DIR]]
+          -- COMMAND [ARG...]
+             (--kernel: a kernel built elsewhere, not the cache's; --kdir, or
+             $KDIR: its build directory, checked for the options the guest
+             needs)`,
   status: 'gcma status [--json]',
   areas: 'gcma areas [--json] [--device PATH]',
   register: 'gcma register NAME PAGES [--json] [--device PATH]',
@@ -74,7 +79,10 @@ const COMMANDS: Record<string, string> = {
              [--duration S] [--runs N] [--data MiB] [--memory MiB]
              [--heap-sizes 1,4,...(MiB)]
              [--heap-rounds N] [--seed N] [--rt-priority N] [--results DIR] [--json]
-             (--seed: of the allocators' random order; default from the
+             [--kernel BZIMAGE [--kdir DIR]]
+             (--kernel: a kernel built elsewhere, checked for what the
+             benchmark needs, gcma_test.ko built against --kdir or $KDIR;
+             --seed: of the allocators' random order; default from the
              clock, in the report; --rt-priority: allocate under pressure
              from a SCHED_FIFO thread of priority N, 1-99)`,
   session: `gcma session [--json] [--device PATH]   commands on stdin: areas, stats,
@@ -133,10 +141,31 @@ const str = (a: Args, name: string): string | undefined => a.values[name] as str
 const strs = (a: Args, name: string): string[] => (a.values[name] as string[] | undefined) ?? [];
 const flag = (a: Args, name: string): boolean => (a.values[name] as boolean | undefined) ?? false;
 
+/**
+ * --kernel BZIMAGE [--kdir DIR]: a kernel built elsewhere, checked for
+ * what `use` needs (lib/kernel/external.ts); undefined without --kernel.
+ */
+function givenKernel(command: string, a: Args, use: KernelUse): KernelBuild | undefined {
+  const bzImage = str(a, 'kernel');
+  const kdir = str(a, 'kdir') ?? process.env['KDIR'];
+  if (bzImage === undefined) {
+    if (str(a, 'kdir') !== undefined) throw usage(command, '--kdir goes with --kernel');
+    return undefined;
+  }
+  if (str(a, 'flavour') !== undefined) throw usage(command, '--kernel and --flavour: one or the other');
+  if (!kdir) throw usage(command, '--kernel needs --kdir DIR (or $KDIR): the build directory of that kernel');
+  return externalKernel(bzImage, kdir, use);
+}
+
 async function vm(argv: readonly string[]): Promise<number> {
   const many = { type: 'string', multiple: true } as const;
   const one = { type: 'string' } as const;
-  const a = parse('vm', argv, { memory: one, cpus: one, cmdline: many, disk: many, module: many, results: one, accel: one, timeout: one, flavour: one }, 'command');
+  const a = parse(
+    'vm',
+    argv,
+    { memory: one, cpus: one, cmdline: many, disk: many, module: many, results: one, accel: one, timeout: one, flavour: one, kernel: one, kdir: one },
+    'command',
+  );
   const accel = str(a, 'accel') ?? 'auto';
   if (accel !== 'auto' && accel !== 'kvm' && accel !== 'tcg') throw usage('vm', '--accel must be auto, kvm or tcg');
   const memoryMiB = positiveInt(str(a, 'memory'), '--memory');
@@ -144,7 +173,7 @@ async function vm(argv: readonly string[]): Promise<number> {
   const timeout = positiveInt(str(a, 'timeout'), '--timeout');
   const results = str(a, 'results');
   const flavour = str(a, 'flavour');
-  const kernel = await buildKernel({ ...(flavour ? { flavour } : {}), log: (m) => console.error(m) });
+  const kernel = givenKernel('vm', a, 'vm') ?? (await buildKernel({ ...(flavour ? { flavour } : {}), log: (m) => console.error(m) }));
   const opts: VmRunOptions = {
     bzImage: kernel.bzImage,
     command: a.positionals,
@@ -307,9 +336,12 @@ async function bench(argv: readonly string[]): Promise<number> {
       data: one,
       memory: one,
       results: one,
+      kernel: one,
+      kdir: one,
     },
     [],
   );
+  const kernel = givenKernel('bench', a, 'default');
   const v = a.values as Record<string, string | undefined> & { quick?: boolean; json?: boolean };
   const o: BenchOptions = { ...(v.quick ? QUICK_OPTIONS : DEFAULT_OPTIONS) };
   o.areaMiB = positiveInt(v.area, '--area') ?? o.areaMiB;
@@ -326,7 +358,11 @@ async function bench(argv: readonly string[]): Promise<number> {
   if (seed !== undefined) o.seed = seed;
   const rtPriority = positiveInt(v['rt-priority'], '--rt-priority');
   if (rtPriority !== undefined) o.rtPriority = rtPriority;
-  const run = await runBenchInVm(o, { ...(v.results ? { resultsDir: v.results } : {}), log: (m) => console.error(m) });
+  const log = (m: string): void => console.error(m);
+  // A kernel built elsewhere gets its gcma_test.ko built here; the cache's default kernel uses make module's.
+  const built = kernel && (await buildModuleFor(kernel, TEST_MODULE_SOURCE, log));
+  const given = built && { kernel, module: built.modules['gcma_test'] ?? `${built.dir}/gcma_test.ko` };
+  const run = await runBenchInVm(o, { ...(v.results ? { resultsDir: v.results } : {}), ...given, log });
   console.log(v.json ? JSON.stringify(run.report, null, 2) : formatReport(run.report));
   console.error(`[bench] report: ${run.resultsDir}/bench.json, ${run.resultsDir}/cdf.svg, ${run.resultsDir}/table.txt`);
   return EXIT.OK;

@@ -16,11 +16,15 @@
  * to results/test/.
  *
  * SUITES=a,b (names of test/vm/*.test.ts) runs just those VM suites, in one
- * boot, after the kernel phase. --soak runs the VM suites that have a long
+ * boot, after the kernel phase. --kernel BZIMAGE --kdir DIR (make test
+ * KERNEL=... KDIR=...) tests a kernel built elsewhere instead of building
+ * the debug flavour: checked for what the suites need
+ * (lib/kernel/external.ts), its modules built against KDIR, and no series
+ * phase (that checks this project's patches, not that kernel). --soak runs the VM suites that have a long
  * form (SOAK_SUITES, or SUITES) at soak scale: GCMA_SOAK=1 in the guest.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkSeriesBuilds } from '../lib/kernel/series-check';
 import { projectRoot } from '../lib/paths';
@@ -28,7 +32,7 @@ import { exec } from '../lib/util/exec';
 import { table } from '../lib/util/table';
 import { runInVm, sparseDisk, VmError } from '../lib/vm/runner';
 import { collect, fileSeconds, jestArgs, listTests, readEvents, writeReports, type Collected, type Project } from './support/suite-results';
-import { STORE_ALL, testKernel, testModule } from './support/test-kernel';
+import { EXTERNAL_KERNEL_ENV, STORE_ALL, testKernel, testModule } from './support/test-kernel';
 
 /** Small enough that the filesystem suites' files outgrow the page cache. */
 const VM_MEMORY_MIB = 768;
@@ -103,8 +107,14 @@ interface Outcome {
 
 async function main(): Promise<number> {
   const t0 = Date.now();
-  const { values } = parseArgs({ options: { soak: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { soak: { type: 'boolean', default: false }, kernel: { type: 'string' }, kdir: { type: 'string' } } });
   const soak = values.soak ?? false;
+  if (values.kernel !== undefined) {
+    if (values.kdir === undefined) throw new Error('--kernel needs --kdir: the build directory its modules are built against');
+    // Every jest process of the run (testKernel()) takes it from here.
+    process.env[EXTERNAL_KERNEL_ENV.bzImage] = resolve(values.kernel);
+    process.env[EXTERNAL_KERNEL_ENV.kdir] = resolve(values.kdir);
+  }
   const chosen = (process.env['SUITES'] ?? '').split(/[\s,]+/).filter(Boolean);
   const root = projectRoot();
   const results = join(root, 'results', 'test');
@@ -123,7 +133,7 @@ async function main(): Promise<number> {
       const k = await testKernel((m) => console.log(m));
       return { k, module: await testModule(k, 'gcma_test', (m) => console.log(m)) };
     },
-    (r) => `${r.k.release}`,
+    (r) => `${r.k.release}${r.k.external ? ' (built elsewhere)' : ''}`,
   );
 
   let vmFiles = suiteFiles(root, 'vm');
@@ -161,7 +171,8 @@ async function main(): Promise<number> {
     for (const p of ['host', 'boot', 'series']) phases.skip(p, why);
   } else {
     outcomes.push(await phases.run('host', () => hostProject('host'), (o) => counts(o.collected)));
-    await phases.run(
+    if (kernel.k.external) phases.skip('series', 'a kernel built elsewhere');
+    else await phases.run(
       'series',
       async () => {
         try {
@@ -213,6 +224,7 @@ async function main(): Promise<number> {
             env: {
               GCMA_KERNEL_RELEASE: kernel.k.release,
               GCMA_KERNEL_FLAVOUR: kernel.k.flavour,
+              ...(kernel.k.external ? { [EXTERNAL_KERNEL_ENV.bzImage]: kernel.k.bzImage } : {}),
               GCMA_TEST_MODULE: kernel.module,
               GCMA_SCRATCH_DISK: '/dev/vda',
               GCMA_INTEGRITY_DISKS: '/dev/vdb:/dev/vdc',

@@ -30,7 +30,10 @@ export const SOURCE_PACKAGE = 'linux-source-6.12';
 const SOURCE_TARBALL = '/usr/src/linux-source-6.12.tar.xz';
 
 export interface KernelBuild {
+  /** The flavour built, or for a kernel built elsewhere the one whose needs it meets ('external': the runner's only). */
   flavour: string;
+  /** Built elsewhere (lib/kernel/external.ts): not this project's build cache. */
+  external?: boolean;
   sourceVersion: string;
   sourceDir: string;
   /** The O= directory: use as KDIR for out-of-tree modules. */

@@ -4,6 +4,7 @@
  * sources, so each flavour gets its own copy of them under the cache,
  *
  *   $GCMA_CACHE/module/<flavour>/<name>/
+ *   $GCMA_CACHE/module/external/<KDIR key>/<name>/   a kernel built elsewhere
  *
  * and make there rebuilds only what changed (files whose content is the
  * same keep their mtime).
@@ -12,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { dirname, join, relative } from 'node:path';
 import { cacheRoot, projectRoot } from '../paths';
 import type { KernelBuild } from './build';
+import { inputsKey } from './cache';
 import { CommandError, exec } from '../util/exec';
 import { withCacheLock } from './lock';
 
@@ -71,8 +73,14 @@ export function buildModuleFor(kernel: KernelBuild, src: ModuleSource, log: (m: 
   return withCacheLock(() => buildModule(kernel, src, log), log);
 }
 
+/** Where a kernel's modules are built: by flavour for the cache's kernels, by KDIR for one built elsewhere (two must not share objects). */
+export function moduleDir(kernel: KernelBuild, src: ModuleSource): string {
+  const kernelDir = kernel.external ? join('external', inputsKey([kernel.buildDir])) : kernel.flavour;
+  return join(cacheRoot(), 'module', kernelDir, src.name);
+}
+
 async function buildModule(kernel: KernelBuild, src: ModuleSource, log: (m: string) => void): Promise<BuiltModule> {
-  const dir = join(cacheRoot(), 'module', kernel.flavour, src.name);
+  const dir = moduleDir(kernel, src);
   mkdirSync(dir, { recursive: true });
   syncSources(src, dir);
   const logFile = join(dir, 'build.log');
@@ -81,7 +89,7 @@ async function buildModule(kernel: KernelBuild, src: ModuleSource, log: (m: stri
     await exec('make', ['-C', kernel.buildDir, `M=${dir}`, 'KCFLAGS=-Werror', 'modules'], { logFile });
   } catch (err) {
     const detail = err instanceof CommandError ? `\n${err.tail}` : '';
-    throw new Error(`${src.name} does not build against the ${kernel.flavour} kernel (${kernel.buildDir})${detail}`);
+    throw new Error(`${src.name} does not build against ${kernel.external ? kernel.release : `the ${kernel.flavour} kernel`} (${kernel.buildDir})${detail}`);
   }
   const modules = findModules(dir);
   if (Object.keys(modules).length === 0) throw new Error(`${src.name}: make built no .ko in ${dir}`);

@@ -7,6 +7,7 @@
  * the benchmark's (make run).
  */
 import { buildKernel, type KernelBuild } from '../../lib/kernel/build';
+import { externalKernel } from '../../lib/kernel/external';
 import { buildModuleFor, TEST_MODULE_SOURCE, type ModuleSource } from '../../lib/kernel/module';
 
 export const TEST_FLAVOUR = 'debug';
@@ -46,9 +47,25 @@ export const STORE_ALL = 'cleancache.workingset_only=0';
 
 const quiet = (): void => undefined;
 
-/** The test flavour's kernel, built (or found up to date) in the cache. */
-export function testKernel(log: (m: string) => void = quiet): Promise<KernelBuild> {
-  return buildKernel({ flavour: TEST_FLAVOUR, log });
+/**
+ * A kernel built elsewhere that the run tests instead (make test
+ * KERNEL=bzImage KDIR=dir; test/run.ts passes them on to every jest
+ * process in these variables).
+ */
+export const EXTERNAL_KERNEL_ENV = { bzImage: 'GCMA_EXTERNAL_KERNEL', kdir: 'GCMA_EXTERNAL_KDIR' } as const;
+
+/** The kernel the run tests, if it was built elsewhere. */
+export function externalTestKernel(): KernelBuild | undefined {
+  const bzImage = process.env[EXTERNAL_KERNEL_ENV.bzImage];
+  const kdir = process.env[EXTERNAL_KERNEL_ENV.kdir];
+  if (!bzImage) return undefined;
+  if (!kdir) throw new Error(`${EXTERNAL_KERNEL_ENV.bzImage} without ${EXTERNAL_KERNEL_ENV.kdir}: modules are built against KDIR`);
+  return externalKernel(bzImage, kdir, TEST_FLAVOUR);
+}
+
+/** The test flavour's kernel, built (or found up to date) in the cache, or the one built elsewhere that the run was given. */
+export async function testKernel(log: (m: string) => void = quiet): Promise<KernelBuild> {
+  return externalTestKernel() ?? buildKernel({ flavour: TEST_FLAVOUR, log });
 }
 
 /** A module of this project built for the kernel: gcma_test, gcma_vendor_heap, or a fixture by its .ko name. */
