@@ -9,6 +9,7 @@
  *   gcma areas|register|alloc|stats|session the test device (lib/device-cli.ts)
  *   gcma heap list|alloc                    dma-buf heaps (lib/heap-cli.ts)
  *   gcma bench [options]                    GCMA vs CMA under pressure, in the VM
+ *   gcma selftest [options]                 the device's suites on this machine, as TAP
  *
  * Exit status: 0 success; 1 error; 2 usage (an argument the library
  * refused as a mistake too); 3 the kernel (or the library, knowing it
@@ -22,7 +23,8 @@ import { externalKernel, type KernelUse } from './kernel/external';
 import { checkSeriesBuilds } from './kernel/series-check';
 import { buildModuleFor, TEST_MODULE_SOURCE } from './kernel/module';
 import { DEFAULT_OPTIONS, QUICK_OPTIONS, type BenchOptions } from './bench/options';
-import { runBenchInVm } from './bench/host';
+import type { DataPlace } from './bench/guest';
+import { runBenchHere, runBenchInVm } from './bench/host';
 import { formatReport } from './bench/report';
 import { Device } from './device';
 import { allocAndFree, EXIT, exitCodeFor, formatAreas, formatRuns, listAreas, resolveArea, runSession } from './device-cli';
@@ -31,6 +33,8 @@ import { allocFromHeap, formatHeapAlloc, formatHeaps, listHeaps, parseBytes } fr
 import { PfnRange } from './pfn-range';
 import { cleancacheStats } from './stats';
 import { formatStatus, readStatus } from './status';
+import { checkDisk, checkScratchDir } from './scratch';
+import { runSelftest, SelftestRefused } from './selftest';
 import { runInVm, VmError, type VmRunOptions } from './vm/runner';
 
 export const EXIT_VM_FAILED = 125;
@@ -80,11 +84,20 @@ const COMMANDS: Record<string, string> = {
              [--heap-sizes 1,4,...(MiB)]
              [--heap-rounds N] [--seed N] [--rt-priority N] [--results DIR] [--json]
              [--kernel BZIMAGE [--kdir DIR]]
+             [--here (--scratch DIR | --disk DEV --yes-destroy)]
              (--kernel: a kernel built elsewhere, checked for what the
              benchmark needs, gcma_test.ko built against --kdir or $KDIR;
+             --here: on this machine, no VM, booted with the areas --area
+             asks for, its memory, data files in DIR (on ext4) or on DEV
+             made a new ext4;
              --seed: of the allocators' random order; default from the
              clock, in the report; --rt-priority: allocate under pressure
              from a SCHED_FIFO thread of priority N, 1-99)`,
+  selftest: `gcma selftest [--scratch DIR | --disk DEV --yes-destroy]
+             (on this machine, root, gcma_test loaded, booted with cma= and a
+             guaranteed area: the device's suites, and with --scratch (a
+             directory on ext4) or --disk (made a new ext4) cleancache's,
+             as TAP on stdout; from a checkout, after make test's build)`,
   session: `gcma session [--json] [--device PATH]   commands on stdin: areas, stats,
              register NAME PAGES, alloc AREA PAGES [at=PFN] [compound] [dma],
              free RANGE|last`,
@@ -315,6 +328,31 @@ async function heapCommand(argv: readonly string[]): Promise<number> {
   throw usage(undefined, 'gcma heap: expected list or alloc');
 }
 
+/**
+ * gcma bench --here: where its data files go, a directory on ext4
+ * (--scratch) or a disk it may make a new filesystem on (--disk with
+ * --yes-destroy); undefined without --here, which the VM's options exclude.
+ */
+function herePlace(a: Args): DataPlace | undefined {
+  const scratch = str(a, 'scratch');
+  const disk = str(a, 'disk');
+  if (!flag(a, 'here')) {
+    const stray = ['scratch', 'disk', 'yes-destroy'].find((o) => a.values[o] !== undefined);
+    if (stray) throw usage('bench', `--${stray} goes with --here (the VM makes its own scratch disk)`);
+    return undefined;
+  }
+  const vmOnly = ['kernel', 'kdir', 'memory'].find((o) => a.values[o] !== undefined);
+  if (vmOnly) throw usage('bench', `--${vmOnly} is the VM's: --here runs on this machine's kernel and memory`);
+  if ((scratch === undefined) === (disk === undefined)) throw usage('bench', '--here needs --scratch DIR (on ext4) or --disk DEV --yes-destroy, one of them');
+  if (disk !== undefined) {
+    if (!flag(a, 'yes-destroy')) throw usage('bench', `--disk ${disk}: the benchmark makes a new filesystem on it, destroying what it holds; add --yes-destroy to allow it`);
+    checkDisk(disk);
+    return { disk };
+  }
+  checkScratchDir(scratch!);
+  return { dir: scratch! };
+}
+
 async function bench(argv: readonly string[]): Promise<number> {
   const one = { type: 'string' } as const;
   const a = parse(
@@ -338,9 +376,14 @@ async function bench(argv: readonly string[]): Promise<number> {
       results: one,
       kernel: one,
       kdir: one,
+      here: { type: 'boolean' },
+      scratch: one,
+      disk: one,
+      'yes-destroy': { type: 'boolean' },
     },
     [],
   );
+  const place = herePlace(a);
   const kernel = givenKernel('bench', a, 'default');
   const v = a.values as Record<string, string | undefined> & { quick?: boolean; json?: boolean };
   const o: BenchOptions = { ...(v.quick ? QUICK_OPTIONS : DEFAULT_OPTIONS) };
@@ -358,6 +401,12 @@ async function bench(argv: readonly string[]): Promise<number> {
   if (seed !== undefined) o.seed = seed;
   const rtPriority = positiveInt(v['rt-priority'], '--rt-priority');
   if (rtPriority !== undefined) o.rtPriority = rtPriority;
+  if (place) {
+    const run = await runBenchHere(o, { place, ...(v.results ? { resultsDir: v.results } : {}) });
+    console.log(v.json ? JSON.stringify(run.report, null, 2) : formatReport(run.report));
+    console.error(`[bench] report: ${run.resultsDir}/bench.json, ${run.resultsDir}/cdf.svg, ${run.resultsDir}/table.txt`);
+    return EXIT.OK;
+  }
   const log = (m: string): void => console.error(m);
   // A kernel built elsewhere gets its gcma_test.ko built here; the cache's default kernel uses make module's.
   const built = kernel && (await buildModuleFor(kernel, TEST_MODULE_SOURCE, log));
@@ -366,6 +415,23 @@ async function bench(argv: readonly string[]): Promise<number> {
   console.log(v.json ? JSON.stringify(run.report, null, 2) : formatReport(run.report));
   console.error(`[bench] report: ${run.resultsDir}/bench.json, ${run.resultsDir}/cdf.svg, ${run.resultsDir}/table.txt`);
   return EXIT.OK;
+}
+
+async function selftest(argv: readonly string[]): Promise<number> {
+  const a = parse('selftest', argv, { scratch: { type: 'string' }, disk: { type: 'string' }, 'yes-destroy': { type: 'boolean' } }, []);
+  if (str(a, 'scratch') !== undefined && str(a, 'disk') !== undefined) throw usage('selftest', '--scratch or --disk: one or the other');
+  if (flag(a, 'yes-destroy') && str(a, 'disk') === undefined) throw usage('selftest', '--yes-destroy goes with --disk DEV');
+  if (str(a, 'disk') !== undefined && !flag(a, 'yes-destroy')) {
+    throw usage('selftest', `--disk ${str(a, 'disk')}: the suites make a new filesystem on it, destroying what it holds; add --yes-destroy to allow it`);
+  }
+  try {
+    const code = await runSelftest({ scratchDir: str(a, 'scratch'), disk: str(a, 'disk'), yesDestroy: flag(a, 'yes-destroy') });
+    return code === 0 ? EXIT.OK : EXIT.ERROR;
+  } catch (err) {
+    if (!(err instanceof SelftestRefused)) throw err;
+    console.error(`gcma selftest: ${err.message}`);
+    return EXIT.NO_DEVICE;
+  }
 }
 
 async function kernelBuild(argv: readonly string[]): Promise<number> {
@@ -418,6 +484,8 @@ async function main(argv: string[]): Promise<number> {
       return deviceCommand(cmd, rest);
     case 'heap':
       return heapCommand(rest);
+    case 'selftest':
+      return selftest(rest);
     case undefined:
     case 'help':
     case '--help':

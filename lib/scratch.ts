@@ -3,9 +3,15 @@
  * made afresh, mounted, unmounted. Cleancache stores ext4's clean pages,
  * so this is where the benchmark and the VM suites put the files whose
  * pages they want cached. Destroys what the disk held.
+ *
+ * On a machine of a user's (gcma selftest, gcma bench --here) the place is
+ * given: a directory on an ext4 filesystem already mounted, or a disk to
+ * destroy, none of whose filesystems may be mounted (checkScratchDir(),
+ * checkDisk()).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 
 export interface ScratchOptions {
   /** ext4 block size in bytes: 4096 (the default) or 1024. */
@@ -30,4 +36,60 @@ export function mountExt4(disk: string, mnt: string): void {
 /** Unmount what {@link mountScratch} or {@link mountExt4} mounted; throws with umount's message if it fails. */
 export function unmount(mnt: string): void {
   execFileSync('umount', [mnt], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+export interface Mount {
+  /** major:minor of the filesystem's device */
+  dev: string;
+  point: string;
+  fstype: string;
+  source: string;
+}
+
+/** /proc/self/mountinfo, octal escapes (\040 for a space) undone. */
+export function mounts(text = readFileSync('/proc/self/mountinfo', 'utf8')): Mount[] {
+  const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [left, right] = line.split(' - ');
+      const f = left!.split(' ');
+      const [fstype, source] = right!.split(' ');
+      return { dev: f[2]!, point: unescape(f[4]!), fstype: fstype!, source: unescape(source!) };
+    });
+}
+
+/** The mount a path lives on: the longest mount point above it (the last mounted, when stacked). */
+export function mountOf(path: string, all = mounts()): Mount {
+  const real = realpathSync(path);
+  const above = all.filter((m) => m.point === '/' || real === m.point || real.startsWith(`${m.point}/`));
+  return above.reduce((best, m) => (m.point.length >= best.point.length ? m : best));
+}
+
+/** The mounted filesystems on a disk or any of its partitions. */
+export function mountedOn(disk: string, all = mounts()): Mount[] {
+  const name = basename(realpathSync(disk));
+  const mine = (source: string): boolean => {
+    if (!source.startsWith('/dev/') || !existsSync(source)) return false;
+    const s = basename(realpathSync(source));
+    return s === name || existsSync(join('/sys/class/block', name, s));
+  };
+  return all.filter((m) => mine(m.source));
+}
+
+/** A directory given for scratch files (--scratch): it must be on ext4, whose pages cleancache keeps. Its real path. */
+export function checkScratchDir(dir: string): string {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`--scratch ${dir}: no such directory`);
+  const m = mountOf(dir);
+  if (m.fstype !== 'ext4') throw new Error(`--scratch ${dir} is on ${m.fstype} (${m.point}): cleancache keeps ext4's pages, so the directory must be on ext4`);
+  return realpathSync(dir);
+}
+
+/** A disk given to be made a new filesystem (--disk, with --yes-destroy): a block device none of whose filesystems is mounted. Its real path. */
+export function checkDisk(disk: string): string {
+  if (!existsSync(disk) || !statSync(disk).isBlockDevice()) throw new Error(`--disk ${disk}: not a block device`);
+  const busy = mountedOn(disk);
+  if (busy.length) throw new Error(`--disk ${disk} is in use: ${busy.map((m) => `${m.source} on ${m.point}`).join(', ')}`);
+  return realpathSync(disk);
 }

@@ -26,7 +26,7 @@
  *    JavaScript and from C (lib/bench/heaps.ts), under the same pressure.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { Device, type Allocation, type Area } from '../device';
@@ -49,8 +49,9 @@ const FILE_MIB = 64;
 const ROUND_TRIP_ROUNDS_PER_REP = 10;
 const MOUNT = '/mnt/gcma-bench';
 
+/** Progress on stderr: under gcma bench --here, stdout is the report's. */
 function log(msg: string): void {
-  console.log(`[bench] ${msg}`);
+  console.error(`[bench] ${msg}`);
 }
 
 function delta(a: CleancacheStats, b: CleancacheStats): CleancacheStats {
@@ -59,12 +60,28 @@ function delta(a: CleancacheStats, b: CleancacheStats): CleancacheStats {
   return out;
 }
 
-function makeDataFiles(disk: string, dataMiB: number): string[] {
-  mountScratch(disk, MOUNT);
+/**
+ * Where the data files go: a disk made into a new ext4 filesystem (the
+ * VM's scratch disk, or gcma bench --here --disk DEV --yes-destroy), or a
+ * directory on an ext4 filesystem already mounted (--here --scratch DIR),
+ * in which the files get a directory of their own, removed after.
+ */
+export type DataPlace = { disk: string } | { dir: string };
+
+function openDataDir(place: DataPlace): { dir: string; close: () => void } {
+  if ('disk' in place) {
+    mountScratch(place.disk, MOUNT);
+    return { dir: MOUNT, close: () => unmount(MOUNT) };
+  }
+  const dir = mkdtempSync(join(place.dir, 'gcma-bench-'));
+  return { dir, close: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function makeDataFiles(dir: string, dataMiB: number): string[] {
   const n = Math.max(1, Math.ceil(dataMiB / FILE_MIB));
   const files: string[] = [];
   for (let i = 0; i < n; i++) {
-    const f = join(MOUNT, `data${i}`);
+    const f = join(dir, `data${i}`);
     // Contents do not matter to the page cache or cleancache; zeroes are fastest to make.
     execFileSync('dd', ['if=/dev/zero', `of=${f}`, 'bs=1M', `count=${FILE_MIB}`, 'status=none']);
     files.push(f);
@@ -237,8 +254,23 @@ async function waitFor(what: string, done: () => boolean, timeoutS: number): Pro
   return true;
 }
 
-export async function runBench(o: BenchOptions, disk: string, resultsDir: string): Promise<BenchReport> {
+/** The name of the GCMA area carved out of the CMA reservation: taken again by a later run of the same boot (areas are for good). */
+export const CARVED_AREA = 'bench';
+
+/** Run the benchmark with its data files in `place`; cleancache's store policy is left as it was found. */
+export async function runBench(o: BenchOptions, place: DataPlace, resultsDir: string): Promise<BenchReport> {
   checkOptions(o);
+  const policy = cleancacheWorkingsetOnly();
+  const data = openDataDir(place);
+  try {
+    return await benchIn(o, 'disk' in place ? place.disk : place.dir, data.dir, resultsDir);
+  } finally {
+    data.close();
+    if (policy !== null) cleancacheWorkingsetOnly(policy);
+  }
+}
+
+async function benchIn(o: BenchOptions, where: string, dataDir: string, resultsDir: string): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
   using dev = Device.open();
   if (!dev.hasCma) throw new Error('no default CMA area: boot with cma=');
@@ -253,11 +285,11 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
     held = undefined;
   };
 
-  log(`phase 1/5: ${o.dataMiB} MiB of data files on ${disk}`);
-  const files = makeDataFiles(disk, o.dataMiB);
+  log(`phase 1/5: ${o.dataMiB} MiB of data files on ${where}`);
+  const files = makeDataFiles(dataDir, o.dataMiB);
 
   log(`phase 2/5: carve a ${o.areaMiB} MiB GCMA area out of the CMA reservation; the floor`);
-  const gcma = dev.register(`bench-${process.pid}`, areaPages, { fromCma: true });
+  const gcma = dev.areas().find((a) => a.name === CARVED_AREA && a.pages === areaPages) ?? dev.register(CARVED_AREA, areaPages, { fromCma: true });
   const cma = dev.cmaArea();
   const results: SizeResult[] = [];
   const seed = o.seed ?? Date.now() % 2 ** 32;
@@ -318,7 +350,7 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
   releaseGuaranteed();
   // The worst case for GCMA: areas full of copies, whatever the readers read
   const pressureStoresAll = cleancacheWorkingsetOnly(false) === false;
-  const load = startLoad({ files, dir: MOUNT, readers: 2, churnMiB: Math.round(o.memoryMiB / 4) });
+  const load = startLoad({ files, dir: dataDir, readers: 2, churnMiB: Math.round(o.memoryMiB / 4) });
   const before = requireCleancacheStats();
   let heapResults: HeapResult[] = [];
   let heapsSkipped: string | null = null;
@@ -408,7 +440,6 @@ export async function runBench(o: BenchOptions, disk: string, resultsDir: string
     hitRate: lookups ? pressure.restored / lookups : null,
   };
   writeFileSync(join(resultsDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
-  unmount(MOUNT);
   return report;
 }
 
@@ -418,7 +449,7 @@ if (require.main === module) {
     console.error('usage: guest.js OPTIONS_JSON DISK');
     process.exit(2);
   }
-  runBench(JSON.parse(json) as BenchOptions, disk, process.env['GCMA_RESULTS'] ?? process.cwd()).then(
+  runBench(JSON.parse(json) as BenchOptions, { disk }, process.env['GCMA_RESULTS'] ?? process.cwd()).then(
     () => log('done'),
     (err: unknown) => {
       console.error(err instanceof Error ? err.stack ?? err.message : String(err));

@@ -10,7 +10,10 @@ import { buildKernel, type KernelBuild } from '../kernel/build';
 import { projectRoot } from '../paths';
 import { capture } from '../util/exec';
 import { runInVm, sparseDisk } from '../vm/runner';
-import { checkOptions, cmaParameters, type BenchOptions } from './options';
+import { Device } from '../device';
+import { meminfoKiB } from '../procfs';
+import { CARVED_AREA, runBench, type DataPlace } from './guest';
+import { checkOptions, cmaParameters, GUARANTEED_AREA, type BenchOptions } from './options';
 import { formatReport, renderCdfSvg, type BenchReport } from './report';
 
 export interface BenchRun {
@@ -53,18 +56,73 @@ export async function runBenchInVm(o: BenchOptions, opts: BenchVmOptions = {}): 
     });
     const reportFile = join(resultsDir, 'bench.json');
     if (r.exitCode !== 0 || !existsSync(reportFile)) throw new Error(`the benchmark failed in the guest (exit ${r.exitCode}); console: ${r.consoleLog}`);
-    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as BenchReport;
-    // What the guest cannot know: how it was run, and from what
-    report.accel = r.accel;
-    const commit = await projectCommit(root);
-    if (commit) report.commit = commit;
-    writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(join(resultsDir, 'cdf.svg'), renderCdfSvg(report));
-    writeFileSync(join(resultsDir, 'table.txt'), `${formatReport(report)}\n`);
+    const report = await completeReport(JSON.parse(readFileSync(reportFile, 'utf8')) as BenchReport, r.accel, resultsDir);
     return { report, resultsDir, exitCode: r.exitCode };
   } finally {
     rmSync(disk, { force: true });
   }
+}
+
+/** Add what the measuring side cannot know (how it ran, from what commit); write bench.json, cdf.svg, table.txt. */
+async function completeReport(report: BenchReport, accel: NonNullable<BenchReport['accel']>, resultsDir: string): Promise<BenchReport> {
+  report.accel = accel;
+  const commit = await projectCommit(projectRoot());
+  if (commit) report.commit = commit;
+  writeFileSync(join(resultsDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(resultsDir, 'cdf.svg'), renderCdfSvg(report));
+  writeFileSync(join(resultsDir, 'table.txt'), `${formatReport(report)}\n`);
+  return report;
+}
+
+/**
+ * Why this machine cannot run the benchmark as `o` asks: its areas must be
+ * what cmaParameters() boots the VM with (a default CMA area of twice the
+ * area, the guaranteed area as large as the area), and a GCMA area carved
+ * by an earlier run of this boot must be of the same size. Empty when it can.
+ */
+export function hereMismatches(o: BenchOptions, dev: Device): string[] {
+  const areaPages = (o.areaMiB * 2 ** 20) / dev.pageSize;
+  const mib = (pages: number): string => `${(pages * dev.pageSize) / 2 ** 20} MiB`;
+  const cma = dev.cmaAreas();
+  const problems: string[] = [];
+  const plain = cma.find((a) => a.isDefault);
+  if (!plain) problems.push('no default CMA area');
+  else if (plain.pages !== 2 * areaPages) problems.push(`the default CMA area (${plain.name}) is ${mib(plain.pages)}, not ${2 * o.areaMiB} MiB`);
+  const guaranteed = cma.find((a) => a.name === GUARANTEED_AREA);
+  if (!guaranteed) problems.push(`no CMA area ${GUARANTEED_AREA}`);
+  else if (guaranteed.backing !== 'cma+gcma' || guaranteed.pages !== areaPages) {
+    problems.push(`CMA area ${GUARANTEED_AREA} is ${guaranteed.backing === 'cma+gcma' ? 'guaranteed' : 'plain'}, ${mib(guaranteed.pages)}; wanted guaranteed, ${o.areaMiB} MiB`);
+  }
+  const carved = dev.areas().find((a) => a.name === CARVED_AREA);
+  if (carved && carved.pages !== areaPages) problems.push(`an earlier run of this boot carved a ${mib(carved.pages)} GCMA area (${CARVED_AREA}) out of the CMA area; this one wants ${o.areaMiB} MiB (reboot, or --area ${(carved.pages * dev.pageSize) / 2 ** 20})`);
+  return problems;
+}
+
+export interface BenchHereOptions {
+  /** Where the data files go (lib/bench/guest.ts). */
+  place: DataPlace;
+  resultsDir?: string;
+}
+
+/**
+ * `gcma bench --here`: the benchmark on this machine, no VM. Its memory is
+ * this machine's (MemTotal), its areas must be the ones the options ask
+ * for (hereMismatches()), and it makes a filesystem only on a disk it was
+ * given to destroy.
+ */
+export async function runBenchHere(options: BenchOptions, opts: BenchHereOptions): Promise<BenchRun> {
+  const memTotal = meminfoKiB('MemTotal');
+  if (memTotal === null) throw new Error('no MemTotal in /proc/meminfo');
+  const o = checkOptions({ ...options, memoryMiB: Math.floor(memTotal / 1024) });
+  {
+    using dev = Device.open();
+    const problems = hereMismatches(o, dev);
+    if (problems.length) throw new Error(`this machine is not booted for gcma bench --area ${o.areaMiB}:\n  ${problems.join('\n  ')}\nboot it with ${cmaParameters(o).join(' ')}`);
+  }
+  const resultsDir = opts.resultsDir ?? join(projectRoot(), 'results', 'bench', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(resultsDir, { recursive: true });
+  const report = await completeReport(await runBench(o, opts.place, resultsDir), 'none', resultsDir);
+  return { report, resultsDir, exitCode: 0 };
 }
 
 /** The checkout's commit, with -dirty for uncommitted changes; null outside a git checkout. */

@@ -120,8 +120,8 @@ export interface BenchReport {
   finishedAt: string;
   kernel: string;
   cpus: number;
-  /** How the guest ran: QEMU with KVM or TCG; added by the host (missing from older reports). */
-  accel?: 'kvm' | 'tcg';
+  /** How the guest ran: QEMU with KVM or TCG, or 'none' (gcma bench --here: no VM); added by the host (missing from older reports). */
+  accel?: 'kvm' | 'tcg' | 'none';
   /** The project's commit the run was made from (with -dirty for local changes); added by the host. */
   commit?: string;
   /** The seed of the allocators' random order. */
@@ -496,15 +496,17 @@ export function formatReport(r: BenchReport): string {
     ...formatThroughput(r),
     `cleancache under pressure: stored ${r.cleancache.stored}, restored ${r.cleancache.restored}, missed ${r.cleancache.missed}, reclaimed ${r.cleancache.reclaimed}, recalled ${r.cleancache.recalled}; hit rate ${r.hitRate === null ? '-' : `${(100 * r.hitRate).toFixed(1)}%`}`,
     '',
-    r.accel === 'kvm'
-      ? 'Under KVM the CPU is the host\'s, the devices emulated: compare within the run, as ratios.'
-      : 'Under TCG the CPU is emulated: absolute times are not a device\'s; compare within the run, as ratios.',
+    r.accel === 'none'
+      ? 'On the machine itself, no VM: absolute times are this machine\'s; still compare within the run, as ratios.'
+      : r.accel === 'kvm'
+        ? 'Under KVM the CPU is the host\'s, the devices emulated: compare within the run, as ratios.'
+        : 'Under TCG the CPU is emulated: absolute times are not a device\'s; compare within the run, as ratios.',
   ].join('\n');
 }
 
-/** KVM or TCG, as the host recorded it; reports from before it did were all TCG runs. */
+/** KVM or TCG, as the host recorded it (reports from before it did were all TCG runs), or no VM. */
 function accelName(r: BenchReport): string {
-  return (r.accel ?? 'tcg').toUpperCase();
+  return r.accel === 'none' ? 'no VM' : (r.accel ?? 'tcg').toUpperCase();
 }
 
 const COLORS: Record<Allocator, string> = { gcma: '#1b7837', 'cma+gcma': '#2166ac', cma: '#b2182b' };

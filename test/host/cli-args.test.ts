@@ -37,7 +37,7 @@ it.each([
 it('prints every command for --help, and exits 2 with it for no command or an unknown one', () => {
   const all = gcma('--help');
   expect(all.status).toBe(0);
-  for (const c of ['kernel build', 'kernel check-series', 'vm', 'status', 'areas', 'register', 'alloc', 'stats', 'heap list', 'heap alloc', 'bench', 'session']) {
+  for (const c of ['kernel build', 'kernel check-series', 'vm', 'status', 'areas', 'register', 'alloc', 'stats', 'heap list', 'heap alloc', 'bench', 'selftest', 'session']) {
     expect(all.stdout).toContain(`  gcma ${c} `.trimEnd());
   }
   expect(gcma().status).toBe(2);
@@ -59,6 +59,14 @@ it.each([
   [['vm', '--accel', 'fast', '--', 'true'], '--accel must be auto, kvm or tcg', 'gcma vm'],
   [['kernel', 'build', '--flavour'], "Option '--flavour <value>' argument missing", 'gcma kernel build'],
   [['heap', 'alloc', 'system', 'big'], 'big', 'gcma heap alloc'],
+  [['bench', '--here'], '--here needs --scratch DIR (on ext4) or --disk DEV --yes-destroy, one of them', 'gcma bench'],
+  [['bench', '--here', '--disk', '/dev/null'], '--disk /dev/null: the benchmark makes a new filesystem on it, destroying what it holds; add --yes-destroy', 'gcma bench'],
+  [['bench', '--here', '--scratch', '/tmp', '--memory', '512'], "--memory is the VM's: --here runs on this machine's kernel and memory", 'gcma bench'],
+  [['bench', '--here', '--scratch', '/tmp', '--kernel', 'bzImage'], "--kernel is the VM's", 'gcma bench'],
+  [['bench', '--scratch', '/tmp'], '--scratch goes with --here (the VM makes its own scratch disk)', 'gcma bench'],
+  [['selftest', '--disk', '/dev/null'], '--disk /dev/null: the suites make a new filesystem on it, destroying what it holds; add --yes-destroy', 'gcma selftest'],
+  [['selftest', '--scratch', '/tmp', '--disk', '/dev/null', '--yes-destroy'], '--scratch or --disk: one or the other', 'gcma selftest'],
+  [['selftest', '--yes-destroy'], '--yes-destroy goes with --disk DEV', 'gcma selftest'],
 ])('%j: exit 2, the reason and that command usage', (args, reason, usage) => {
   const r = gcma(...args);
   expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 2, stdout: '' });
@@ -67,6 +75,13 @@ it.each([
   expect(first).toContain(reason);
   expect([u, rest[0]]).toEqual(['usage:', expect.stringContaining(usage)]);
   expect(r.stderr.match(/^ {2}gcma /gm)).toHaveLength(1);
+});
+
+it('refuses gcma selftest on a machine without the device, before any suite (exit 4)', () => {
+  // The host running these tests never has gcma_test loaded: the VM and the boot tests do
+  const r = gcma('selftest');
+  expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 4, stdout: '' });
+  expect(r.stderr).toMatch(/^gcma selftest: .*(\/dev\/gcma_test|root).*\n$/);
 });
 
 // A whole number of microseconds printed as 309, not 309.0, made the

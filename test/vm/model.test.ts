@@ -26,7 +26,10 @@ const areas: Area[] = [];
 beforeAll(() => {
   insmod(TEST_MODULE);
   dev = Device.open();
-  for (const who of ['main', 'w1', 'w2']) areas.push(dev.register(`model-${who}-${process.pid}`, AREA_PAGES));
+  // Areas stay registered until reboot: a later run (gcma selftest, on a
+  // device) takes them again, empty as the last run left them.
+  const known = new Map(dev.areas().map((a) => [a.name, a]));
+  for (const who of ['main', 'w1', 'w2']) areas.push(known.get(`model-${who}`) ?? dev.register(`model-${who}`, AREA_PAGES));
   console.log(`model test seed ${seed} (replay: GCMA_MODEL_SEED=${seed})`);
 });
 

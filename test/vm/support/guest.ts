@@ -1,7 +1,7 @@
 /** Helpers for suites that run inside the guest: sysfs counters, modules, caches. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { DmaBuf } from '../../../lib/dma-heap';
 import { projectRoot } from '../../../lib/paths';
 import { dropCaches, meminfoKiB, vmstatCounter } from '../../../lib/procfs';
@@ -35,11 +35,23 @@ export function cleancacheStats(): Record<string, number> {
   return { ...requireCleancacheStats() };
 }
 
+/**
+ * Under `gcma selftest` (lib/selftest.ts) the suites run on a machine whose
+ * gcma_test the user loaded: they use it as it is, loading and unloading
+ * nothing of it.
+ */
+export const SELFTEST = process.env['GCMA_SELFTEST'] === '1';
+
 export function insmod(ko: string, ...params: string[]): void {
+  if (SELFTEST && basename(ko) === 'gcma_test.ko') {
+    if (params.length) throw new Error(`gcma selftest: the suite wants gcma_test loaded with ${params.join(' ')}, but it uses the one loaded`);
+    return;
+  }
   execFileSync('insmod', [ko, ...params]);
 }
 
 export function rmmod(name: string): void {
+  if (SELFTEST && name === 'gcma_test') return;
   execFileSync('rmmod', [name]);
 }
 
@@ -86,6 +98,11 @@ export function gcmaCapacityPages(): number {
 /** Register the suites' GCMA area once per boot; it outlives the module. */
 export function ensureArea(): void {
   if (existsSync('/sys/kernel/mm/gcma/gcma_test')) return;
+  if (SELFTEST) {
+    // The machine's own areas (gcma selftest requires a guaranteed CMA area)
+    if (gcmaCapacityPages() > 0) return;
+    throw new Error('no GCMA area: cleancache has nowhere to keep copies (boot with gcma=NAME:SIZE)');
+  }
   insmod(TEST_MODULE, `area_pages=${AREA_PAGES}`);
   rmmod('gcma_test');
 }
