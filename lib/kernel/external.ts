@@ -18,7 +18,7 @@ import { FLAVOURS, readDirTexts, type KernelBuild } from './build';
 import { checkKconfig, parseKconfig, type ConfigMismatch, type KconfigValues } from './config';
 
 /** What a kernel is checked for: the runner alone, or a flavour's uses (default: gcma bench; debug: make test). */
-export type KernelUse = 'vm' | keyof typeof FLAVOURS;
+export type KernelUse = 'vm' | 'default' | 'debug';
 
 /**
  * Options the fragments set for the project's builds, not because anything

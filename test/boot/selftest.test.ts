@@ -6,7 +6,7 @@
  * filesystem and its marker file as they were; then the suites run on an
  * ext4 directory (--scratch) and print TAP, every case ok.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/paths';
 import { runInVm, sparseDisk } from '../../lib/vm/runner';
@@ -46,6 +46,7 @@ const err = (name: string): string => readFileSync(join(resultsDir, `${name}.err
 beforeAll(async () => {
   const kernel = await testKernel();
   const ko = await testModule(kernel, 'gcma_test');
+  mkdirSync(resultsDir, { recursive: true });
   const disk = sparseDisk(join(resultsDir, '..', 'selftest.img'), 256 * 2 ** 20);
   const r = await runInVm({
     bzImage: kernel.bzImage,
