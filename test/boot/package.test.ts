@@ -2,20 +2,21 @@
  * The npm package as another project gets it: `npm pack`, installed from
  * the tarball into a scratch project (its install script builds the addon
  * there), type-checked against the package's own types, and a short script
- * of that project run in the VM against the test module.
+ * of that project run in the VM against the test module, booted by the
+ * package's own `gcma vm --kernel --kdir`.
  *
  * The tarball is packed with --ignore-scripts: prepack (tsconfig.build.json)
  * and prepare would rewrite dist/ while the VM suites beside this test load
  * it; make test's setup compiled the same dist/lib, and a case below checks
  * that prepack's build makes exactly the files the tarball holds.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
 import ts from 'typescript';
 import { projectRoot } from '../../lib/paths';
-import { runInVm } from '../../lib/vm/runner';
 import { userProjectOptions } from '../support/readme';
 import { SMALL_GUEST_MIB, testKernel, testModule } from '../support/test-kernel';
 
@@ -41,8 +42,8 @@ beforeAll(() => {
   execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: project, stdio: ['ignore', 'ignore', 'pipe'] });
 });
 
-it('packs the API with its types, the addon sources and the uapi header, and nothing of the tests or the kernel series', () => {
-  for (const f of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/device.d.ts', 'dist/lib/cli.js', 'addon/device.cc', 'binding.gyp', 'kernel/include/uapi/linux/gcma_test.h', 'package.json', 'README.md']) {
+it('packs the API with its types, the addon sources, the uapi header and the VM guest init, and nothing of the tests or the kernel series', () => {
+  for (const f of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/device.d.ts', 'dist/lib/cli.js', 'addon/device.cc', 'binding.gyp', 'kernel/include/uapi/linux/gcma_test.h', 'lib/vm/guest-init.c', 'package.json', 'README.md']) {
     expect(files).toContain(f);
   }
   expect(files.filter((f) => /^(test|scripts|kernel\/patches|kernel\/module|dist\/test)\//.test(f) || f.endsWith('.map'))).toEqual([]);
@@ -101,17 +102,13 @@ it("installs in another project, builds the addon there, and the project's stric
   expect(resolved).toContain('node_modules/gcma/dist/lib/index.d.ts');
 });
 
-it('runs from that project in the VM', async () => {
+// Booted by the installed package's own CLI (its gcma bin), given the
+// test kernel as a kernel built elsewhere: no checkout needed for that
+it('runs from that project in the VM that the package\'s gcma vm --kernel boots', async () => {
   const kernel = await testKernel();
-  let out = '';
-  const r = await runInVm({
-    bzImage: kernel.bzImage,
-    cwd: project,
-    command: ['node', 'main.js'],
-    modules: [await testModule(kernel, 'gcma_test')],
-    memoryMiB: SMALL_GUEST_MIB,
-    resultsDir: join(dir, 'vm'),
-    output: (t) => (out += t),
-  });
-  expect({ exitCode: r.exitCode, out }).toEqual({ exitCode: 0, out: 'allocated 4 of 16\ntyped true\nargument true\nallocated after 0\n' });
+  const args = ['vm', '--kernel', kernel.bzImage, '--kdir', kernel.buildDir, '--memory', String(SMALL_GUEST_MIB), '--results', join(dir, 'vm')];
+  args.push('--module', await testModule(kernel, 'gcma_test'), '--', 'node', 'main.js');
+  const r = await promisify(execFile)(join(project, 'node_modules', '.bin', 'gcma'), args, { cwd: project, encoding: 'utf8' });
+  expect(r.stdout).toBe('allocated 4 of 16\ntyped true\nargument true\nallocated after 0\n');
+  expect(r.stderr).toMatch(new RegExp(`^\\[vm\\] ${kernel.release.replace(/\./g, '\\.')} \\((tcg|kvm)\\): exit 0 in `, 'm'));
 });
