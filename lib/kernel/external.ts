@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { projectRoot } from '../paths';
 import { inputsKey } from './cache';
 import { FLAVOURS, readDirTexts, type KernelBuild } from './build';
-import { checkKconfig, parseKconfig, type ConfigMismatch, type KconfigValues } from './config';
+import { checkKconfig, formatMismatches, parseKconfig, type ConfigMismatch, type KconfigValues } from './config';
 
 /** What a kernel is checked for: the runner alone, or a flavour's uses (default: gcma bench; debug: make test). */
 export type KernelUse = 'vm' | 'default' | 'debug';
@@ -106,11 +106,6 @@ export function missingForUse(use: KernelUse, config: KconfigValues, root = proj
   return missing;
 }
 
-/** One line per missing option: what it is, who wants it, what KDIR's .config has. */
-export function formatMissing(missing: readonly ConfigMismatch[]): string {
-  return missing.map((m) => `  ${m.option}: ${m.fragment} needs ${m.wanted}, .config has ${m.got}`).join('\n');
-}
-
 /**
  * The release an x86 bzImage was built as: the boot protocol's
  * kernel_version string (setup header at 0x1f1, "HdrS" at 0x202, the
@@ -158,7 +153,7 @@ export function externalKernel(bzImage: string, kdir: string, use: KernelUse): K
   const text = readFileSync(dotConfig, 'utf8');
   const missing = missingForUse(use, parseKconfig(text));
   if (missing.length) {
-    throw new Error(`${release} (KDIR ${kdir}) lacks what ${WHO_NEEDS[use] ?? `the ${use} flavour needs`}:\n${formatMissing(missing)}`);
+    throw new Error(`${release} (KDIR ${kdir}) lacks what ${WHO_NEEDS[use] ?? `the ${use} flavour needs`}:\n${formatMismatches(missing)}`);
   }
   const source = join(dir, 'source');
   return {

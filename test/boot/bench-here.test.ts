@@ -7,13 +7,11 @@
  * and cleancache's store policy are left as they were found. No timing is
  * asserted (test/boot/bench.test.ts checks the report in full).
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cmaParameters, QUICK_OPTIONS } from '../../lib/bench/options';
 import type { BenchReport } from '../../lib/bench/report';
 import { projectRoot } from '../../lib/paths';
-import { runInVm, sparseDisk } from '../../lib/vm/runner';
-import { testKernel, testModule } from '../support/test-kernel';
+import { deviceBoot, type DeviceBoot } from '../support/device-boot';
 
 jest.setTimeout(900_000);
 
@@ -22,12 +20,6 @@ const resultsDir = join(root, 'results', 'test', 'boot', 'bench-here');
 const MEMORY_MIB = 512;
 const SHORT = ['--quick', '--sizes', '1', '--reps', '1', '--rounds', '1', '--runs', '1', '--data', '64', '--duration', '1', '--heap-sizes', '1', '--heap-rounds', '1'];
 const SCRIPT = `
-set -u
-r=/run/gcma-results
-cli="node ${join(root, 'dist', 'lib', 'cli.js')}"
-run() { name=$1; shift; "$@" > $r/$name.out 2> $r/$name.err; echo "$name $?" >> $r/status; }
-mkfs.ext4 -q -F /dev/vda && mkdir -p /mnt/scratch && mount -t ext4 /dev/vda /mnt/scratch
-echo kept > /mnt/scratch/marker
 echo N > /sys/module/cleancache/parameters/workingset_only
 run other-area $cli bench --here --scratch /mnt/scratch --area 8 ${SHORT.join(' ')}
 run no-yes $cli bench --here --disk /dev/vda ${SHORT.join(' ')}
@@ -36,36 +28,16 @@ ls /mnt/scratch > $r/left
 cat /sys/module/cleancache/parameters/workingset_only > $r/policy
 `;
 
-let status: Record<string, number>;
-const file = (name: string): string => readFileSync(join(resultsDir, name), 'utf8');
+let boot: DeviceBoot;
+const status = (step: string): number | undefined => boot.status(step);
+const file = (name: string): string => boot.file(name);
 
 beforeAll(async () => {
-  const kernel = await testKernel();
-  const ko = await testModule(kernel, 'gcma_test');
-  mkdirSync(resultsDir, { recursive: true });
-  const disk = sparseDisk(join(resultsDir, '..', 'bench-here.img'), 512 * 2 ** 20);
-  const r = await runInVm({
-    bzImage: kernel.bzImage,
-    cwd: root,
-    modules: [ko],
-    command: ['sh', '-c', SCRIPT],
-    memoryMiB: MEMORY_MIB,
-    cmdline: cmaParameters(QUICK_OPTIONS),
-    disks: [disk],
-    resultsDir,
-    output: () => undefined,
-  }).finally(() => rmSync(disk, { force: true }));
-  expect(r.exitCode).toBe(0);
-  status = Object.fromEntries(
-    file('status')
-      .trim()
-      .split('\n')
-      .map((l) => [l.split(' ')[0]!, Number(l.split(' ')[1])]),
-  );
+  boot = await deviceBoot({ script: SCRIPT, resultsDir, cmdline: cmaParameters(QUICK_OPTIONS), memoryMiB: MEMORY_MIB, diskMiB: 512 });
 });
 
 it('refuses a machine whose areas are not the ones --area asks for, saying what to boot with', () => {
-  expect(status['other-area']).toBe(1);
+  expect(status('other-area')).toBe(1);
   expect(file('other-area.err')).toBe(
     [
       'gcma: this machine is not booted for gcma bench --area 8:',
@@ -78,12 +50,12 @@ it('refuses a machine whose areas are not the ones --area asks for, saying what 
 });
 
 it('refuses a disk it was not told it may destroy', () => {
-  expect(status['no-yes']).toBe(2);
+  expect(status('no-yes')).toBe(2);
   expect(file('no-yes.err')).toContain('--disk /dev/vda: the benchmark makes a new filesystem on it, destroying what it holds; add --yes-destroy to allow it');
 });
 
 it('runs on the machine itself: its memory, no VM, the scratch directory and the store policy as it found them', () => {
-  expect(status['here']).toBe(0);
+  expect(status('here')).toBe(0);
   const report = JSON.parse(file('here.out')) as BenchReport;
   expect(report.accel).toBe('none');
   // MemTotal is what the kernel has left of the guest's memory

@@ -6,25 +6,16 @@
  * filesystem and its marker file as they were; then the suites run on an
  * ext4 directory (--scratch) and print TAP, every case ok.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/paths';
-import { runInVm, sparseDisk } from '../../lib/vm/runner';
+import { deviceBoot, type DeviceBoot } from '../support/device-boot';
 import { listTap, parseTap, uapiTestProgram } from '../support/tap';
-import { testKernel, testModule } from '../support/test-kernel';
 
 jest.setTimeout(900_000);
 
 const root = projectRoot();
 const resultsDir = join(root, 'results', 'test', 'boot', 'selftest');
-/** Each run's exit status, "name status" a line, and its stdout and stderr as name.out, name.err. */
 const SCRIPT = `
-set -u
-r=/run/gcma-results
-cli="node ${join(root, 'dist', 'lib', 'cli.js')}"
-run() { name=$1; shift; "$@" > $r/$name.out 2> $r/$name.err; echo "$name $?" >> $r/status; }
-mkfs.ext4 -q -F /dev/vda && mkdir -p /mnt/scratch && mount -t ext4 /dev/vda /mnt/scratch
-echo kept > /mnt/scratch/marker
 rmmod gcma_test
 run no-module $cli selftest
 insmod "$KO"
@@ -39,61 +30,40 @@ cat /mnt/scratch/marker > $r/marker
 ls /mnt/scratch > $r/left
 `;
 
-let status: Record<string, number>;
-const out = (name: string): string => readFileSync(join(resultsDir, `${name}.out`), 'utf8');
-const err = (name: string): string => readFileSync(join(resultsDir, `${name}.err`), 'utf8');
+let boot: DeviceBoot;
+const status = (step: string): number | undefined => boot.status(step);
+const out = (step: string): string => boot.file(`${step}.out`);
+const err = (step: string): string => boot.file(`${step}.err`);
 
 beforeAll(async () => {
-  const kernel = await testKernel();
-  const ko = await testModule(kernel, 'gcma_test');
-  mkdirSync(resultsDir, { recursive: true });
-  const disk = sparseDisk(join(resultsDir, '..', 'selftest.img'), 256 * 2 ** 20);
-  const r = await runInVm({
-    bzImage: kernel.bzImage,
-    cwd: root,
-    modules: [ko],
-    command: ['sh', '-c', SCRIPT],
-    env: { KO: ko },
-    memoryMiB: 768,
-    cmdline: ['cma=64M', 'gcma=guaranteed:32M'],
-    disks: [disk],
-    resultsDir,
-    output: () => undefined,
-  }).finally(() => rmSync(disk, { force: true }));
-  expect(r.exitCode).toBe(0);
-  status = Object.fromEntries(
-    readFileSync(join(resultsDir, 'status'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => [l.split(' ')[0]!, Number(l.split(' ')[1])]),
-  );
+  boot = await deviceBoot({ script: SCRIPT, resultsDir, cmdline: ['cma=64M', 'gcma=guaranteed:32M'], memoryMiB: 768, diskMiB: 256 });
 });
 
 it('refuses a machine it cannot test: no gcma_test loaded, or not root (exit 4)', () => {
-  expect([status['no-module'], err('no-module')]).toEqual([4, expect.stringMatching(/^gcma selftest: .*: load gcma_test\.ko first \(insmod gcma_test\.ko\)\n$/)]);
-  expect([status['not-root'], err('not-root')]).toEqual([4, 'gcma selftest: this needs root (the device is root-only; the suites drop caches)\n']);
+  expect([status('no-module'), err('no-module')]).toEqual([4, expect.stringMatching(/^gcma selftest: .*: load gcma_test\.ko first \(insmod gcma_test\.ko\)\n$/)]);
+  expect([status('not-root'), err('not-root')]).toEqual([4, 'gcma selftest: this needs root (the device is root-only; the suites drop caches)\n']);
 });
 
 it('destroys nothing it was not told to: a disk without --yes-destroy, a disk in use, a scratch directory not on ext4', () => {
-  expect(status['no-yes']).toBe(2);
+  expect(status('no-yes')).toBe(2);
   expect(err('no-yes')).toContain('--disk /dev/vda: the suites make a new filesystem on it, destroying what it holds; add --yes-destroy to allow it');
-  expect(status['in-use']).toBe(1);
+  expect(status('in-use')).toBe(1);
   expect(err('in-use')).toContain('--disk /dev/vda is in use: /dev/vda on /mnt/scratch');
-  expect(status['tmpfs']).toBe(1);
+  expect(status('tmpfs')).toBe(1);
   expect(err('tmpfs')).toContain('--scratch /tmp/on-tmpfs is on tmpfs (/tmp): cleancache keeps ext4\'s pages, so the directory must be on ext4');
-  expect([status['no-dir'], err('no-dir')]).toEqual([1, 'gcma: --scratch /nonesuch: no such directory\n']);
+  expect([status('no-dir'), err('no-dir')]).toEqual([1, 'gcma: --scratch /nonesuch: no such directory\n']);
   // None of them printed a TAP line
   for (const n of ['no-yes', 'in-use', 'tmpfs']) expect(out(n)).toBe('');
   // The disk's filesystem is the one made for the test, its file there,
   // and the selftest's own file was removed
-  expect(readFileSync(join(resultsDir, 'marker'), 'utf8')).toBe('kept\n');
-  expect(readFileSync(join(resultsDir, 'left'), 'utf8')).toBe('lost+found\nmarker\n');
+  expect(boot.file('marker')).toBe('kept\n');
+  expect(boot.file('left')).toBe('lost+found\nmarker\n');
 });
 
 it('runs the device suites and cleancache on an ext4 directory, printing TAP: every case ok', () => {
   const tap = out('scratch');
   const parsed = parseTap(tap);
-  expect({ status: status['scratch'], bailOut: parsed.bailOut, planned: parsed.planned }).toEqual({ status: 0, bailOut: null, planned: parsed.cases.length });
+  expect({ status: status('scratch'), bailOut: parsed.bailOut, planned: parsed.planned }).toEqual({ status: 0, bailOut: null, planned: parsed.cases.length });
   expect(tap.split('\n').slice(0, 2)).toEqual(['TAP version 13', '# gcma selftest: device, model, cleancache-scope']);
   const names = parsed.cases.map((c) => c.name);
   // Each TAP case of the device's C program is a case here

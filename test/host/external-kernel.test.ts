@@ -112,7 +112,7 @@ describe('a bzImage and its KDIR', () => {
     expect(() => externalKernel(bz, fakeKdir('6.12.99-vendor', flavourConfig('debug'), false), 'debug')).toThrow(/is not a kernel build directory: it has no Module\.symvers/);
     const kdir = fakeKdir('6.12.99-vendor', edit(flavourConfig('default'), { CONFIG_CLEANCACHE: 'n' }));
     expect(() => externalKernel(bz, kdir, 'default')).toThrow(
-      new RegExp(`^6\\.12\\.99-vendor \\(KDIR ${kdir}\\) lacks what the benchmark needs:\\n  CONFIG_CLEANCACHE: gcma\\.config needs y, \\.config has n$`),
+      new RegExp(`^6\\.12\\.99-vendor \\(KDIR ${kdir}\\) lacks what the benchmark needs:\\n  CONFIG_CLEANCACHE: gcma\\.config wants y, \\.config has n$`),
     );
     // That kernel still boots gcma vm: the runner needs no cleancache
     expect(externalKernel(bz, kdir, 'vm').release).toBe('6.12.99-vendor');
@@ -127,10 +127,10 @@ describe('a bzImage and its KDIR', () => {
       return { status: r.status, stderr: r.stderr };
     };
     const vm = gcma('vm', '--kernel', bz, '--kdir', kdir, '--', 'true');
-    expect(vm).toEqual({ status: 1, stderr: `gcma: 6.12.99-vendor (KDIR ${kdir}) lacks what the VM runner needs:\n  CONFIG_VIRTIO_BLK: the runner needs y, .config has m\n` });
+    expect(vm).toEqual({ status: 1, stderr: `gcma: 6.12.99-vendor (KDIR ${kdir}) lacks what the VM runner needs:\n  CONFIG_VIRTIO_BLK: the runner wants y, .config has m\n` });
     const bench = gcma('bench', '--kernel', bz, '--kdir', kdir);
     expect(bench.status).toBe(1);
-    expect(bench.stderr).toContain('lacks what the benchmark needs:\n  CONFIG_VIRTIO_BLK: base.config needs y, .config has m\n  CONFIG_GCMA: gcma.config needs y, .config has n\n');
+    expect(bench.stderr).toContain('lacks what the benchmark needs:\n  CONFIG_VIRTIO_BLK: base.config wants y, .config has m\n  CONFIG_GCMA: gcma.config wants y, .config has n\n');
     expect(gcma('vm', '--kernel', bz, '--', 'true')).toMatchObject({ status: 2, stderr: expect.stringContaining('--kernel needs --kdir DIR (or $KDIR)') });
     expect(gcma('vm', '--kernel', bz, '--kdir', kdir, '--flavour', 'debug', '--', 'true')).toMatchObject({ status: 2, stderr: expect.stringContaining('--kernel and --flavour: one or the other') });
     expect(gcma('bench', '--kdir', kdir)).toMatchObject({ status: 2, stderr: expect.stringContaining('--kdir goes with --kernel') });
