@@ -77,7 +77,7 @@ export function planSelftest(o: SelftestOptions, root = projectRoot()): { run: S
   const haveScratch = o.scratchDir !== undefined || o.disk !== undefined;
   const run = SELFTEST_SUITES.filter((s) => s.needs === 'device' || haveScratch);
   const left = SELFTEST_SUITES.filter((s) => !run.includes(s)).map((s) => `${s.name}: needs --scratch DIR (on ext4) or --disk DEV --yes-destroy`);
-  const unbuilt = [...run.flatMap((s) => (s.built && !existsSync(join(root, s.built.path)) ? [`${s.built.path} (${s.built.make})`] : []))];
+  const unbuilt = run.flatMap((s) => (s.built && !existsSync(join(root, s.built.path)) ? [`${s.built.path} (${s.built.make})`] : []));
   const suitesJs = run.map((s) => join(root, 'dist', 'test', 'vm', `${s.name}.test.js`));
   if (!existsSync(join(root, 'node_modules', 'jest')) || suitesJs.some((f) => !existsSync(f))) {
     throw new Error(`gcma selftest runs the project's suites from a checkout with its dev dependencies (git clone; npm ci): ${root} has not got them`);
