@@ -23,7 +23,6 @@ import { externalKernel, type KernelUse } from './kernel/external';
 import { checkSeriesBuilds } from './kernel/series-check';
 import { buildModuleFor, TEST_MODULE_SOURCE } from './kernel/module';
 import { DEFAULT_OPTIONS, QUICK_OPTIONS, type BenchOptions } from './bench/options';
-import type { DataPlace } from './bench/guest';
 import { runBenchHere, runBenchInVm } from './bench/host';
 import { formatReport } from './bench/report';
 import { Device } from './device';
@@ -33,7 +32,7 @@ import { allocFromHeap, formatHeapAlloc, formatHeaps, listHeaps, parseBytes } fr
 import { PfnRange } from './pfn-range';
 import { cleancacheStats } from './stats';
 import { formatStatus, readStatus } from './status';
-import { checkDisk, checkScratchDir } from './scratch';
+import type { DataPlace } from './scratch';
 import { runSelftest, SelftestRefused } from './selftest';
 import { runInVm, VmError, type VmRunOptions } from './vm/runner';
 
@@ -329,13 +328,27 @@ async function heapCommand(argv: readonly string[]): Promise<number> {
 }
 
 /**
- * gcma bench --here: where its data files go, a directory on ext4
- * (--scratch) or a disk it may make a new filesystem on (--disk with
- * --yes-destroy); undefined without --here, which the VM's options exclude.
+ * --scratch DIR or --disk DEV with --yes-destroy, one of them (the
+ * library checks the place itself: checkPlace()); `who` makes the new
+ * filesystem a disk is given for.
  */
-function herePlace(a: Args): DataPlace | undefined {
+function scratchPlace(command: string, a: Args, who: string): DataPlace | undefined {
   const scratch = str(a, 'scratch');
   const disk = str(a, 'disk');
+  if (scratch !== undefined && disk !== undefined) throw usage(command, '--scratch or --disk: one or the other');
+  if (disk === undefined) {
+    if (flag(a, 'yes-destroy')) throw usage(command, '--yes-destroy goes with --disk DEV');
+    return scratch === undefined ? undefined : { dir: scratch };
+  }
+  if (!flag(a, 'yes-destroy')) throw usage(command, `--disk ${disk}: ${who} a new filesystem on it, destroying what it holds; add --yes-destroy to allow it`);
+  return { disk };
+}
+
+/**
+ * gcma bench --here: where its data files go (scratchPlace()); undefined
+ * without --here, which the VM's options exclude.
+ */
+function herePlace(a: Args): DataPlace | undefined {
   if (!flag(a, 'here')) {
     const stray = ['scratch', 'disk', 'yes-destroy'].find((o) => a.values[o] !== undefined);
     if (stray) throw usage('bench', `--${stray} goes with --here (the VM makes its own scratch disk)`);
@@ -343,14 +356,9 @@ function herePlace(a: Args): DataPlace | undefined {
   }
   const vmOnly = ['kernel', 'kdir', 'memory'].find((o) => a.values[o] !== undefined);
   if (vmOnly) throw usage('bench', `--${vmOnly} is the VM's: --here runs on this machine's kernel and memory`);
-  if ((scratch === undefined) === (disk === undefined)) throw usage('bench', '--here needs --scratch DIR (on ext4) or --disk DEV --yes-destroy, one of them');
-  if (disk !== undefined) {
-    if (!flag(a, 'yes-destroy')) throw usage('bench', `--disk ${disk}: the benchmark makes a new filesystem on it, destroying what it holds; add --yes-destroy to allow it`);
-    checkDisk(disk);
-    return { disk };
-  }
-  checkScratchDir(scratch!);
-  return { dir: scratch! };
+  const place = scratchPlace('bench', a, 'the benchmark makes');
+  if (!place) throw usage('bench', '--here needs --scratch DIR (on ext4) or --disk DEV --yes-destroy, one of them');
+  return place;
 }
 
 async function bench(argv: readonly string[]): Promise<number> {
@@ -419,13 +427,9 @@ async function bench(argv: readonly string[]): Promise<number> {
 
 async function selftest(argv: readonly string[]): Promise<number> {
   const a = parse('selftest', argv, { scratch: { type: 'string' }, disk: { type: 'string' }, 'yes-destroy': { type: 'boolean' } }, []);
-  if (str(a, 'scratch') !== undefined && str(a, 'disk') !== undefined) throw usage('selftest', '--scratch or --disk: one or the other');
-  if (flag(a, 'yes-destroy') && str(a, 'disk') === undefined) throw usage('selftest', '--yes-destroy goes with --disk DEV');
-  if (str(a, 'disk') !== undefined && !flag(a, 'yes-destroy')) {
-    throw usage('selftest', `--disk ${str(a, 'disk')}: the suites make a new filesystem on it, destroying what it holds; add --yes-destroy to allow it`);
-  }
+  const place = scratchPlace('selftest', a, 'the suites make');
   try {
-    const code = await runSelftest({ scratchDir: str(a, 'scratch'), disk: str(a, 'disk'), yesDestroy: flag(a, 'yes-destroy') });
+    const code = await runSelftest({ place });
     return code === 0 ? EXIT.OK : EXIT.ERROR;
   } catch (err) {
     if (!(err instanceof SelftestRefused)) throw err;

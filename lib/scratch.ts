@@ -78,6 +78,18 @@ export function mountedOn(disk: string, all = mounts()): Mount[] {
   return all.filter((m) => mine(m.source));
 }
 
+/**
+ * Where a user's machine lets files be written (gcma selftest, gcma bench
+ * --here): a directory on a mounted ext4 filesystem (--scratch DIR), or a
+ * disk to be made a new ext4 (--disk DEV, given with --yes-destroy).
+ */
+export type DataPlace = { disk: string } | { dir: string };
+
+/** A place checked (checkScratchDir(), checkDisk()), with its real path. */
+export function checkPlace(place: DataPlace): DataPlace {
+  return 'disk' in place ? { disk: checkDisk(place.disk) } : { dir: checkScratchDir(place.dir) };
+}
+
 /** A directory given for scratch files (--scratch): it must be on ext4, whose pages cleancache keeps. Its real path. */
 export function checkScratchDir(dir: string): string {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`--scratch ${dir}: no such directory`);

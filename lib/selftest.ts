@@ -14,11 +14,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Device } from './device';
-import { listAreas } from './device-cli';
+import { Device, type Area } from './device';
 import { DeviceMissingError, PermissionDeniedError } from './errors';
 import { projectRoot } from './paths';
-import { checkDisk, checkScratchDir } from './scratch';
+import { checkPlace, type DataPlace } from './scratch';
 
 /** Lines the TAP reporter prints as comments after the version line. */
 export const TAP_HEADER_ENV = 'GCMA_TAP_HEADER';
@@ -39,11 +38,8 @@ export const SELFTEST_SUITES: readonly SelftestSuite[] = [
 ];
 
 export interface SelftestOptions {
-  /** A directory on a mounted ext4 filesystem for the suites' files. */
-  scratchDir?: string | undefined;
-  /** A block device the suites may make filesystems on (with yesDestroy). */
-  disk?: string | undefined;
-  yesDestroy?: boolean;
+  /** Where the scratch suites write (checked: checkPlace()); without it they are left out. */
+  place?: DataPlace | undefined;
 }
 
 /** Why the machine cannot run the suites: the CLI's exit 4 (no usable device). */
@@ -51,31 +47,30 @@ export class SelftestRefused extends Error {
   override name = 'SelftestRefused';
 }
 
-/** Check the options and the machine; the suites to run and those left out, with why. */
-export function planSelftest(o: SelftestOptions, root = projectRoot()): { run: SelftestSuite[]; left: string[]; env: Record<string, string> } {
-  if (process.getuid?.() !== 0) throw new SelftestRefused('this needs root (the device is root-only; the suites drop caches)');
-  let dev: Device;
+/** The machine's CMA areas, through the device; without it, refused (exit 4). */
+function cmaAreasOrRefuse(): Area[] {
   try {
-    dev = Device.open();
+    using dev = Device.open();
+    return dev.cmaAreas();
   } catch (err) {
     if (err instanceof DeviceMissingError || err instanceof PermissionDeniedError) throw new SelftestRefused(`${err.message}: load gcma_test.ko first (insmod gcma_test.ko)`);
     throw err;
   }
-  try {
-    const cma = listAreas(dev).filter((a) => a.target === 'cma');
-    if (!cma.some((a) => a.default)) throw new SelftestRefused('the device suite needs the default CMA area (boot with cma=SIZE)');
-    if (!cma.some((a) => a.backing === 'cma+gcma')) throw new SelftestRefused('the device suite needs a guaranteed CMA area (boot with gcma=NAME:SIZE)');
-  } finally {
-    dev.close();
-  }
+}
+
+/** Check the options and the machine; the suites to run and those left out, with why. */
+export function planSelftest(o: SelftestOptions, root = projectRoot()): { run: SelftestSuite[]; left: string[]; env: Record<string, string> } {
+  if (process.getuid?.() !== 0) throw new SelftestRefused('this needs root (the device is root-only; the suites drop caches)');
+  const cma = cmaAreasOrRefuse();
+  if (!cma.some((a) => a.isDefault)) throw new SelftestRefused('the device suite needs the default CMA area (boot with cma=SIZE)');
+  if (!cma.some((a) => a.backing === 'cma+gcma')) throw new SelftestRefused('the device suite needs a guaranteed CMA area (boot with gcma=NAME:SIZE)');
   const env: Record<string, string> = { GCMA_SELFTEST: '1' };
-  if (o.scratchDir !== undefined) env['GCMA_SCRATCH_DIR'] = checkScratchDir(o.scratchDir);
-  if (o.disk !== undefined) {
-    if (!o.yesDestroy) throw new Error(`--disk ${o.disk}: the suites make a new filesystem on it, destroying what it holds; add --yes-destroy to allow it`);
-    env['GCMA_SCRATCH_DISK'] = checkDisk(o.disk);
+  const place = o.place && checkPlace(o.place);
+  if (place) {
+    if ('disk' in place) env['GCMA_SCRATCH_DISK'] = place.disk;
+    else env['GCMA_SCRATCH_DIR'] = place.dir;
   }
-  const haveScratch = o.scratchDir !== undefined || o.disk !== undefined;
-  const run = SELFTEST_SUITES.filter((s) => s.needs === 'device' || haveScratch);
+  const run = SELFTEST_SUITES.filter((s) => s.needs === 'device' || place !== undefined);
   const left = SELFTEST_SUITES.filter((s) => !run.includes(s)).map((s) => `${s.name}: needs --scratch DIR (on ext4) or --disk DEV --yes-destroy`);
   const unbuilt = run.flatMap((s) => (s.built && !existsSync(join(root, s.built.path)) ? [`${s.built.path} (${s.built.make})`] : []));
   const suitesJs = run.map((s) => join(root, 'dist', 'test', 'vm', `${s.name}.test.js`));

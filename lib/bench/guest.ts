@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import { Device, type Allocation, type Area } from '../device';
 import { GcmaError } from '../errors';
 import { dropCaches, meminfoKiB, vmstatCounter } from '../procfs';
-import { mountScratch, unmount } from '../scratch';
+import { mountScratch, unmount, type DataPlace } from '../scratch';
 import { cleancacheWorkingsetOnly, requireCleancacheStats, type CleancacheStats } from '../stats';
 import { offCpu, parseTraceEvents, TraceInstance } from '../tracing';
 import { measureHeaps, missingHeaps, type BenchHeap, type HeapResult } from './heaps';
@@ -66,8 +66,6 @@ function delta(a: CleancacheStats, b: CleancacheStats): CleancacheStats {
  * directory on an ext4 filesystem already mounted (--here --scratch DIR),
  * in which the files get a directory of their own, removed after.
  */
-export type DataPlace = { disk: string } | { dir: string };
-
 function openDataDir(place: DataPlace): { dir: string; close: () => void } {
   if ('disk' in place) {
     mountScratch(place.disk, MOUNT);

@@ -12,7 +12,8 @@ import { capture } from '../util/exec';
 import { runInVm, sparseDisk } from '../vm/runner';
 import { Device } from '../device';
 import { meminfoKiB } from '../procfs';
-import { CARVED_AREA, runBench, type DataPlace } from './guest';
+import { checkPlace, type DataPlace } from '../scratch';
+import { CARVED_AREA, runBench } from './guest';
 import { checkOptions, cmaParameters, GUARANTEED_AREA, type BenchOptions } from './options';
 import { formatReport, renderCdfSvg, type BenchReport } from './report';
 
@@ -99,7 +100,7 @@ export function hereMismatches(o: BenchOptions, dev: Device): string[] {
 }
 
 export interface BenchHereOptions {
-  /** Where the data files go (lib/bench/guest.ts). */
+  /** Where the data files go (checked first: checkPlace()). */
   place: DataPlace;
   resultsDir?: string;
 }
@@ -111,6 +112,7 @@ export interface BenchHereOptions {
  * given to destroy.
  */
 export async function runBenchHere(options: BenchOptions, opts: BenchHereOptions): Promise<BenchRun> {
+  const place = checkPlace(opts.place);
   const memTotal = meminfoKiB('MemTotal');
   if (memTotal === null) throw new Error('no MemTotal in /proc/meminfo');
   const o = checkOptions({ ...options, memoryMiB: Math.floor(memTotal / 1024) });
@@ -121,7 +123,7 @@ export async function runBenchHere(options: BenchOptions, opts: BenchHereOptions
   }
   const resultsDir = opts.resultsDir ?? join(projectRoot(), 'results', 'bench', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(resultsDir, { recursive: true });
-  const report = await completeReport(await runBench(o, opts.place, resultsDir), 'none', resultsDir);
+  const report = await completeReport(await runBench(o, place, resultsDir), 'none', resultsDir);
   return { report, resultsDir, exitCode: 0 };
 }
 

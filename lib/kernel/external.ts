@@ -88,7 +88,7 @@ export const RUNNER_NEEDS: readonly string[] = [
   'CONFIG_TMPFS',
 ];
 
-const WHO_NEEDS: Readonly<Record<string, string>> = { vm: 'the VM runner needs', default: 'the benchmark needs', debug: 'the test suites need' };
+const WHO_NEEDS: Readonly<Record<KernelUse, string>> = { vm: 'the VM runner needs', default: 'the benchmark needs', debug: 'the test suites need' };
 
 /** What `use` needs of a kernel's .config that `config` does not hold. */
 export function missingForUse(use: KernelUse, config: KconfigValues, root = projectRoot()): ConfigMismatch[] {
@@ -153,7 +153,7 @@ export function externalKernel(bzImage: string, kdir: string, use: KernelUse): K
   const text = readFileSync(dotConfig, 'utf8');
   const missing = missingForUse(use, parseKconfig(text));
   if (missing.length) {
-    throw new Error(`${release} (KDIR ${kdir}) lacks what ${WHO_NEEDS[use] ?? `the ${use} flavour needs`}:\n${formatMismatches(missing)}`);
+    throw new Error(`${release} (KDIR ${kdir}) lacks what ${WHO_NEEDS[use]}:\n${formatMismatches(missing)}`);
   }
   const source = join(dir, 'source');
   return {
